@@ -1,0 +1,127 @@
+"""``CodeEmbedder`` (the st-jce ``SentenceTransformer``) and ``build_model``, which assembles one from a backbone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.base.modules import Normalize
+from sentence_transformers.sentence_transformer.modules import Pooling
+
+from st_jce.dtypes import resolve_dtype
+from st_jce.modules import LastTokenPooling, PrefixPrompt
+from st_jce.prefixes import named_prompts
+from st_jce.saving import atomic_directory
+
+DEFAULT_BACKBONE = "Qwen/Qwen2.5-Coder-0.5B"
+
+
+class CodeEmbedder(SentenceTransformer):
+    """A ``SentenceTransformer`` with st-jce's guarantees on top; everything else is plain ST.
+
+    - ``encode*`` of an empty list gives an empty ``(0, dim)`` array (or tensor), not ST's ``(0,)``;
+    - ``save`` / ``save_pretrained`` are atomic: the directory is written beside the target and moved
+      into place, so a crash never leaves a half-written model (entries of the old directory that a
+      model save does not write, such as trainer checkpoints, are kept).
+
+    Build one with :func:`build_model`, load one with :func:`st_jce.load`.
+    """
+
+    def encode(self, inputs, *args, **kwargs):
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 0:
+            return self._empty_embeddings(**kwargs)
+        return super().encode(inputs, *args, **kwargs)
+
+    def _empty_embeddings(self, truncate_dim: int | None = None, convert_to_tensor: bool = False,
+                          convert_to_numpy: bool = True, **_) -> np.ndarray | torch.Tensor | list:
+        dim = truncate_dim or self.truncate_dim or self.get_embedding_dimension()
+        if convert_to_tensor:
+            return torch.empty((0, dim), device=self.device)
+        return np.empty((0, dim), dtype=np.float32) if convert_to_numpy else []
+
+    def save(self, path: str, *args, **kwargs) -> None:
+        with atomic_directory(path) as staging:
+            super().save(str(staging), *args, **kwargs)
+            _link_entries_not_written(Path(path), staging)
+
+
+def _link_entries_not_written(previous: Path, staging: Path) -> None:
+    """Keep what a model save does not write (e.g. the trainer's ``checkpoint-*`` folders in an output
+    directory): hard-link it into the staging directory, so nothing is copied and, should the save
+    still fail, the originals are untouched."""
+    if not previous.is_dir():
+        return
+    for entry in previous.iterdir():
+        destination = staging / entry.name
+        if destination.exists():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, destination, symlinks=True, copy_function=os.link)
+        else:
+            os.link(entry, destination, follow_symlinks=False)
+
+
+def build_model(
+    backbone: str = DEFAULT_BACKBONE,
+    *,
+    max_seq_length: int = 512,
+    dtype: str | torch.dtype = "auto",
+    append_eos: bool | None = None,
+    padding_side: Literal["left", "right"] | None = None,
+    pooling: Literal["last_token", "mean"] = "last_token",
+    attn_implementation: str | None = None,
+    device: str | None = None,
+    prefixes: dict[str, dict[str, str]] | None = None,
+    **model_kwargs,
+) -> CodeEmbedder:
+    """Assemble the st-jce pipeline ``PrefixPrompt → LastTokenPooling → Normalize`` around ``backbone``.
+
+    Parameters
+    ----------
+    backbone : str
+        Hub id (``"Qwen/Qwen2.5-Coder-0.5B"``, ``"Qwen/Qwen2.5-Coder-1.5B"``) or local directory of any
+        ``transformers`` ``AutoModel`` backbone, decoder or encoder.
+    max_seq_length : int
+        Inputs (prefix included) are truncated to this many tokens; the paper trains at 512.
+    dtype : "auto", str or torch.dtype
+        ``"auto"`` = bf16 on GPUs and on CPUs with native bf16, fp32 elsewhere (:func:`st_jce.dtypes.resolve_dtype`).
+    append_eos, padding_side, prefixes
+        See :class:`st_jce.PrefixPrompt`.
+    pooling : {"last_token", "mean"}
+        ``"last_token"`` is the recipe; ``"mean"`` (ST's ``Pooling``) reruns the paper's pooling ablation.
+    attn_implementation : str, optional
+        e.g. ``"sdpa"``, ``"eager"``, ``"flash_attention_2"``.
+    **model_kwargs
+        More ``from_pretrained`` arguments for the backbone (``revision``, ``token``, ...).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from st_jce import build_model
+    >>> from st_jce.testing import random_qwen2
+    >>> model = build_model(str(random_qwen2(tempfile.mkdtemp())), dtype="float32")
+    >>> model.encode_document(["def f(): pass"], task_type="nl2code").shape
+    (1, 64)
+    """
+    torch_dtype = resolve_dtype(dtype, device)
+    model_kwargs = {**model_kwargs, "dtype": torch_dtype}
+    if attn_implementation is not None:
+        model_kwargs["attn_implementation"] = attn_implementation
+    backbone_module = PrefixPrompt(
+        str(backbone), prefixes=prefixes, append_eos=append_eos, padding_side=padding_side,
+        max_seq_length=max_seq_length, model_kwargs=model_kwargs,
+    )
+    dim = backbone_module.get_embedding_dimension()
+    if pooling == "last_token":
+        pooling_module = LastTokenPooling(dim)
+    elif pooling == "mean":
+        pooling_module = Pooling(dim, pooling_mode="mean")
+    else:
+        raise ValueError(f"Unknown pooling {pooling!r}: use 'last_token' (the recipe) or 'mean'.")
+    return CodeEmbedder(modules=[backbone_module, pooling_module, Normalize()], device=device,
+                        prompts=named_prompts(backbone_module.prefixes), similarity_fn_name="cosine")

@@ -1,0 +1,217 @@
+"""The input module of st-jce: the backbone ``Transformer`` plus the task-type prefixes."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from sentence_transformers.base.modules import Transformer
+
+from st_jce.prefixes import PREFIXES, ROLES, TASK_TYPES, named_prompts, resolve_task_type
+
+
+class MissingPrefixWarning(UserWarning):
+    """Raised (once per call site) when texts are encoded without any task prefix."""
+
+
+class PrefixPrompt(Transformer):
+    """A sentence-transformers ``Transformer`` that owns the ten task prefixes and applies the right one.
+
+    jina-code-embeddings models are trained with a query / document prefix per task type
+    (:data:`st_jce.PREFIXES`). Sentence-transformers only lets the first module tokenize, so the prefix
+    logic lives in the input module, which is the backbone ``Transformer`` itself (this class extends it;
+    everything it saves and loads stays in ST's format).
+
+    A text gets its prefix in one of two equivalent ways:
+
+    - ``model.encode_query(texts, task_type="nl2code")`` / ``model.encode_document(texts, task_type=...)``
+      (the role comes from the method, the task type from the keyword);
+    - ``model.encode(texts, prompt_name="nl2code_query")`` (the ten named prompts of the released
+      models, kept in ``model.prompts``).
+
+    Without either, texts are encoded as they are, with a one-time :class:`MissingPrefixWarning`.
+
+    Parameters
+    ----------
+    model_name_or_path : str
+        Hub id or local directory of a ``transformers`` backbone.
+    prefixes : dict, optional
+        ``{task_type: {"query": str, "document": str}}``; defaults to :data:`st_jce.PREFIXES`.
+    append_eos : bool, optional
+        End every input with the tokenizer's EOS token (kept even when the text is truncated to
+        ``max_seq_length``). ``None`` chooses: on when the tokenizer does not already close texts with a
+        special token (decoders such as Qwen2.5, whose last token is then always ``<|endoftext|>``, a fixed
+        "summary" position for last-token pooling, as in Qwen3-Embedding / e5-mistral), off for encoders
+        such as BERT, which already end with ``[SEP]``. Saved in the module config and in the tokenizer.
+    padding_side : {"left", "right"}, optional
+        Padding side of batches; pooling is correct for both. ``None`` keeps ``"right"``: real tokens then
+        sit at positions ``0..n-1`` exactly as when encoded alone, and under causal attention they never
+        see a pad. Saved in ``processing_kwargs``.
+    **kwargs
+        Passed to :class:`sentence_transformers.base.modules.Transformer` (``max_seq_length``,
+        ``model_kwargs``, ``processor_kwargs``, ...).
+
+    Examples
+    --------
+    >>> from sentence_transformers import SentenceTransformer
+    >>> from st_jce import PrefixPrompt, LastTokenPooling
+    >>> from st_jce.testing import random_qwen2
+    >>> import tempfile
+    >>> backbone = PrefixPrompt(str(random_qwen2(tempfile.mkdtemp())), max_seq_length=64)
+    >>> model = SentenceTransformer(modules=[backbone, LastTokenPooling(backbone.get_embedding_dimension())])
+    >>> model.encode_query(["sort a list"], task_type="nl2code").shape
+    (1, 64)
+    """
+
+    __module__ = "st_jce"  # modules.json records the stable public path "st_jce.PrefixPrompt"
+    config_keys: list[str] = [*Transformer.config_keys, "prefixes", "append_eos"]
+    forward_kwargs: set[str] = {"task_type"}
+
+    def __init__(
+        self,
+        model_name_or_path: str,
+        *,
+        prefixes: dict[str, dict[str, str]] | None = None,
+        append_eos: bool | None = None,
+        padding_side: str | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(model_name_or_path, **kwargs)
+        self._prefix_lengths: dict[str, int] = {}
+        self.prefixes = _validated_prefixes(prefixes if prefixes is not None else PREFIXES)
+        self.append_eos = _default_append_eos(self.tokenizer) if append_eos is None else append_eos
+        if padding_side is not None:
+            self.padding_side = padding_side
+
+    @property
+    def append_eos(self) -> bool:
+        """Whether every input ends with the tokenizer's EOS token, even after truncation."""
+        return self._append_eos
+
+    @append_eos.setter
+    def append_eos(self, value: bool) -> None:
+        value = bool(value)
+        if value and self.tokenizer.eos_token is None:
+            raise ValueError(f"append_eos=True, but the tokenizer of {type(self.auto_model).__name__} has no EOS "
+                             "token: set append_eos=False, or set tokenizer.eos_token first.")
+        if value != _appends_eos(self.tokenizer):
+            # The tokenizer's own post-processor appends it, so truncation keeps room for it and a plain
+            # sentence-transformers Transformer loading the saved tokenizer appends it too. Only touched
+            # when it must change: rebuilding the post-processor would drop other special tokens it adds.
+            self.tokenizer.add_eos_token = value
+        self._append_eos = value
+
+    @property
+    def padding_side(self) -> str:
+        """The side on which batches are padded (``"left"`` or ``"right"``)."""
+        return self.processing_kwargs.get("text", {}).get("padding_side", self.tokenizer.padding_side)
+
+    @padding_side.setter
+    def padding_side(self, value: str) -> None:
+        if value not in ("left", "right"):
+            raise ValueError(f"padding_side must be 'left' or 'right', got {value!r}.")
+        self.processing_kwargs = {**self.processing_kwargs,
+                                  "text": {**self.processing_kwargs.get("text", {}), "padding_side": value}}
+        self.tokenizer.padding_side = value
+
+    def prefix(self, task_type: str, role: str) -> str:
+        """The prefix this module applies for ``task_type`` (aliases allowed) and ``role``."""
+        if role not in ROLES:
+            raise ValueError(
+                f"task_type={task_type!r} needs a role: call model.encode_query(...) or model.encode_document(...) "
+                f"(got role {role!r}), or pass prompt_name='{resolve_task_type(task_type)}_query' to encode()."
+            )
+        return self.prefixes[resolve_task_type(task_type)][role]
+
+    def preprocess(
+        self,
+        inputs: Sequence[str],
+        prompt: str | None = None,
+        task: str | None = None,
+        task_type: str | None = None,
+        **kwargs,
+    ) -> dict[str, Any]:
+        """Check the texts, choose the prefix (from ``task_type`` + ``task`` or from ``prompt``) and tokenize.
+
+        The features carry ``prefix_length``, the number of tokens of the prefix on its own, which the
+        shared-prefix cache uses.
+        """
+        _check_texts(inputs)
+        if task_type is not None:
+            prefix = self.prefix(task_type, task)
+            if prompt and prompt != prefix:
+                raise ValueError(f"Both a prompt ({prompt!r}) and task_type={task_type!r} were given: pass one "
+                                 "of them (prompt_name / prompt, or task_type).")
+        else:
+            prefix = prompt or ""
+            if not prefix and not self.training:
+                warnings.warn(
+                    "Encoding without a task prefix: st-jce models expect one. Use model.encode_query(texts, "
+                    "task_type=...) / model.encode_document(texts, task_type=...), or encode(texts, "
+                    f"prompt_name='nl2code_query'); task types: {list(TASK_TYPES)}.",
+                    MissingPrefixWarning,
+                    stacklevel=2,
+                )
+        # The prefix is prepended here rather than handed to Transformer as a prompt: the features then
+        # say exactly which leading tokens are the prefix.
+        features = super().preprocess([prefix + text for text in inputs], task=task, **kwargs)
+        features["prefix_length"] = self.prefix_length(prefix)
+        return features
+
+    def prefix_length(self, prefix: str) -> int:
+        """Number of tokens of ``prefix`` on its own (no special tokens)."""
+        if prefix not in self._prefix_lengths:
+            self._prefix_lengths[prefix] = len(self.tokenizer(prefix, add_special_tokens=False)["input_ids"])
+        return self._prefix_lengths[prefix]
+
+    def forward(self, features: dict[str, Any], task_type: str | None = None, **kwargs) -> dict[str, Any]:
+        # task_type only chose the prefix during preprocess, and prefix_length is bookkeeping: the backbone
+        # sees neither.
+        prefix_length = features.pop("prefix_length", None)
+        features = super().forward(features, **kwargs)
+        if prefix_length is not None:
+            features["prefix_length"] = prefix_length
+        return features
+
+    def on_model_ready(self, model) -> None:
+        # Models saved by other tools may lack the named prompts; prompt_name=... must still work.
+        for name, text in named_prompts(self.prefixes).items():
+            model.prompts.setdefault(name, text)
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {**super().get_config_dict(), "prefixes": copy.deepcopy(self.prefixes), "append_eos": self.append_eos}
+
+
+def _validated_prefixes(prefixes: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    validated = {}
+    for task_type, roles in prefixes.items():
+        name = resolve_task_type(task_type)
+        if not isinstance(roles, dict) or set(roles) != set(ROLES) or not all(isinstance(v, str) for v in roles.values()):
+            raise ValueError(f"prefixes[{task_type!r}] must map 'query' and 'document' to strings, got {roles!r}.")
+        validated[name] = dict(roles)
+    return validated
+
+
+def _check_texts(inputs: Sequence[Any]) -> None:
+    for index, text in enumerate(inputs):
+        if not isinstance(text, str):
+            raise TypeError(f"Input {index} is {type(text).__name__} ({text!r:.40}), not str: st-jce encodes "
+                            "texts only; convert or drop it before encoding.")
+        if not text.strip():
+            raise ValueError(f"Input {index} is empty or whitespace only: its embedding would be the prefix's "
+                             "alone; drop it or replace it with real text before encoding.")
+
+
+def _appends_eos(tokenizer) -> bool:
+    ids = tokenizer("x", add_special_tokens=True)["input_ids"]
+    return tokenizer.eos_token_id is not None and bool(ids) and ids[-1] == tokenizer.eos_token_id
+
+
+def _default_append_eos(tokenizer) -> bool:
+    """On unless the tokenizer closes texts with another special token already (BERT's [SEP], say)."""
+    if _appends_eos(tokenizer):
+        return True
+    ids = tokenizer("x", add_special_tokens=True)["input_ids"]
+    return tokenizer.eos_token is not None and not (ids and ids[-1] in set(tokenizer.all_special_ids))

@@ -1,0 +1,111 @@
+"""The portable format: the same model as built-in sentence-transformers modules only.
+
+``export_portable`` writes ``Transformer`` (tokenizer with the EOS and padding settings) →
+``Pooling(pooling_mode="lasttoken")`` → ``Normalize``, with the ten prefixes as named ``prompts`` — the
+format of the released ``jinaai/jina-code-embeddings-*`` models, which loads with a plain
+``SentenceTransformer(path)``: no ``trust_remote_code``, no st-jce. ``from_portable`` goes back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from sentence_transformers.sentence_transformer.modules import Pooling
+
+from st_jce.loading import resolve_model_dir
+from st_jce.model import CodeEmbedder, build_model
+from st_jce.modules import LastTokenPooling, PrefixPrompt
+from st_jce.prefixes import ROLES, TASK_TYPES, prompt_name
+from st_jce.saving import atomic_directory
+
+TRANSFORMER_TYPE = "sentence_transformers.base.modules.transformer.Transformer"
+POOLING_TYPE = "sentence_transformers.sentence_transformer.modules.pooling.Pooling"
+# Pooling modes of ST's Pooling that build_model can reproduce.
+POOLING_FROM_MODE = {"lasttoken": "last_token", "mean": "mean"}
+
+
+def export_portable(model: CodeEmbedder, path: str | os.PathLike) -> Path:
+    """Write ``model`` as built-in sentence-transformers modules into ``path`` (atomically).
+
+    Examples
+    --------
+    >>> import tempfile, st_jce
+    >>> from sentence_transformers import SentenceTransformer
+    >>> from st_jce.testing import random_qwen2
+    >>> model = st_jce.build_model(str(random_qwen2(tempfile.mkdtemp())), dtype="float32")
+    >>> plain = SentenceTransformer(str(st_jce.export_portable(model, tempfile.mkdtemp())))
+    >>> plain.encode(["def f(): pass"], prompt_name="nl2code_document").shape
+    (1, 64)
+    """
+    if not isinstance(model[0], PrefixPrompt):
+        raise TypeError(f"export_portable needs an st-jce model (PrefixPrompt first), got {type(model[0]).__name__}.")
+    path = Path(path)
+    with atomic_directory(path) as staging:
+        model.save_pretrained(str(staging / "native"))
+        native = staging / "native"
+        modules = json.loads((native / "modules.json").read_text())
+        for entry in modules:
+            module = model[int(entry["idx"])]
+            source = native / entry["path"]
+            if isinstance(module, PrefixPrompt):
+                entry["type"] = TRANSFORMER_TYPE
+                config_file = source / PrefixPrompt.config_file_name
+                config = json.loads(config_file.read_text())
+                for key in ("prefixes", "append_eos"):  # kept by the tokenizer and the named prompts instead
+                    config.pop(key)
+                config_file.write_text(json.dumps(config, indent=2))
+            elif isinstance(module, LastTokenPooling):
+                entry["type"], entry["path"] = POOLING_TYPE, f"{entry['idx']}_Pooling"
+                shutil.rmtree(source)
+                source = native / entry["path"]
+                source.mkdir()
+                Pooling(module.get_embedding_dimension(), pooling_mode="lasttoken").save(str(source))
+        (native / "modules.json").write_text(json.dumps(modules, indent=2))
+        for entry in native.iterdir():
+            entry.rename(staging / entry.name)
+        native.rmdir()
+    return path
+
+
+def from_portable(model_name_or_path: str | os.PathLike, *, max_seq_length: int | None = None,
+                  dtype="auto", device: str | None = None, revision: str | None = None,
+                  token: bool | str | None = None, cache_folder: str | None = None,
+                  local_files_only: bool = False) -> CodeEmbedder:
+    """Turn a portable directory or Hub id (e.g. ``jinaai/jina-code-embeddings-0.5b``) into an st-jce model.
+
+    The prefixes come from its named prompts (``nl2code_query`` ...; missing ones keep st-jce's
+    defaults), the pooling from its ``Pooling`` config, the EOS setting from its tokenizer.
+    """
+    model_dir = resolve_model_dir(model_name_or_path, revision=revision, token=token, cache_folder=cache_folder,
+                                  local_files_only=local_files_only)
+    modules = json.loads((model_dir / "modules.json").read_text())
+    if not modules or modules[0]["type"].rsplit(".", 1)[-1] != "Transformer":
+        raise ValueError(f"{model_dir}/modules.json: the first module must be a sentence-transformers Transformer, "
+                         f"got {modules[0]['type'] if modules else 'nothing'}; is this a portable st-jce model?")
+    pooling = "last_token"
+    for entry in modules:
+        if entry["type"].rsplit(".", 1)[-1] == "Pooling":
+            mode = json.loads((model_dir / entry["path"] / "config.json").read_text()).get("pooling_mode", "lasttoken")
+            if mode not in POOLING_FROM_MODE:
+                raise ValueError(f"{model_dir / entry['path']}: pooling_mode {mode!r} is not supported; "
+                                 f"st-jce models use one of {sorted(POOLING_FROM_MODE)}.")
+            pooling = POOLING_FROM_MODE[mode]
+    st_config_file = model_dir / "config_sentence_transformers.json"
+    prompts = json.loads(st_config_file.read_text()).get("prompts", {}) if st_config_file.is_file() else {}
+    from st_jce.prefixes import PREFIXES
+
+    prefixes = {task: {role: prompts.get(prompt_name(task, role), PREFIXES[task][role]) for role in ROLES}
+                for task in TASK_TYPES}
+    return build_model(str(model_dir), max_seq_length=max_seq_length or _saved_max_seq_length(model_dir),
+                       dtype=dtype, pooling=pooling, prefixes=prefixes, device=device)
+
+
+def _saved_max_seq_length(model_dir: Path) -> int:
+    for name, key in (("sentence_bert_config.json", "max_seq_length"), ("tokenizer_config.json", "model_max_length")):
+        file = model_dir / name
+        if file.is_file() and isinstance(json.loads(file.read_text()).get(key), int):
+            return json.loads(file.read_text())[key]
+    return 512
