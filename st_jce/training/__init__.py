@@ -1,0 +1,25 @@
+"""Training with the jina-code-embeddings recipe: arguments, loss, trainer and the end-to-end ``train``.
+
+``train_st.py`` is a thin command line over this package::
+
+    python train_st.py configs/cpu-demo.yaml --max_steps 50
+
+Examples
+--------
+>>> from st_jce.training import parse_args, train
+>>> args = parse_args(["configs/cpu-demo.yaml", "--max_steps", "5"])  # doctest: +SKIP
+>>> final_dir = train(*args)  # doctest: +SKIP
+"""
+
+from st_jce.training.arguments import DataArguments, LossArguments, ModelArguments, parse_args, resolve_backbone
+from st_jce.training.evaluator import LocalRetrievalEvaluator
+from st_jce.training.loss import build_loss, default_matryoshka_dims, resolve_matryoshka_dims
+from st_jce.training.report import comparison_table
+from st_jce.training.run import dataset_prompts, train
+from st_jce.training.trainer import CodeEmbedderTrainer
+
+__all__ = [
+    "CodeEmbedderTrainer", "DataArguments", "LocalRetrievalEvaluator", "LossArguments", "ModelArguments",
+    "build_loss", "comparison_table", "dataset_prompts", "default_matryoshka_dims", "parse_args",
+    "resolve_backbone", "resolve_matryoshka_dims", "train",
+]

@@ -1,0 +1,221 @@
+"""``train``: the jina-code-embeddings recipe end to end.
+
+1. check the whole config (datasets, evaluation folders, checkpoint, Matryoshka dims) before any work;
+2. build the model (:func:`st_jce.build_model`) and the loss (:func:`st_jce.training.build_loss`);
+3. load every dataset as (query, document) pairs, scaled by its ``weight``; the trainer's ``prompts`` give
+   each dataset the query / document prefixes of its task type, so no prefix is typed into a config;
+4. evaluate the zero-shot baseline and the untrained model on the local folders (if any), train with
+   the no-duplicates batch sampler and proportional dataset mixing, evaluate again;
+5. save ``output_dir/final`` (st-jce format, model card with the training config and the results),
+   print the before / after table and push to the Hub if asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+from datasets import DatasetDict
+from sentence_transformers import SentenceTransformerTrainingArguments
+from transformers import TrainerCallback
+from transformers.trainer_utils import get_last_checkpoint
+
+from st_jce.data import DatasetSpec, load_pairs, validate_specs
+from st_jce.evaluation import load_model, parse_data
+from st_jce.model import CodeEmbedder, build_model
+from st_jce.modules import MissingPrefixWarning
+from st_jce.prefixes import PREFIXES
+from st_jce.publish import push_model, write_model_card
+from st_jce.training.arguments import DataArguments, LossArguments, ModelArguments, resolve_backbone
+from st_jce.training.evaluator import LocalRetrievalEvaluator
+from st_jce.training.loss import build_loss
+from st_jce.training.mixing import weighted
+from st_jce.training.report import comparison_table
+from st_jce.training.trainer import CodeEmbedderTrainer
+
+logger = logging.getLogger(__name__)
+
+FINAL_DIR = "final"
+EVAL_DIR = "eval"
+TRAINING_ARGS_FILE = "training_args.bin"  # the trainer's pickle; st_jce.load accepts no pickles
+
+
+@contextmanager
+def model_card_widgets_unprefixed():
+    """Silence :class:`st_jce.MissingPrefixWarning` in the trainer: its only unprefixed texts are those of
+    sentence-transformers' model card statistics and widget (training batches always carry their prefixes)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingPrefixWarning)
+        yield
+
+
+def dataset_prompts(specs: list[DatasetSpec]) -> dict[str, dict[str, str]]:
+    """The trainer's ``prompts``: dataset name -> column -> the prefix of the dataset's task type.
+
+    Examples
+    --------
+    >>> from st_jce.data import DatasetSpec
+    >>> dataset_prompts([DatasetSpec.from_dict({"source": "stdlib", "mining": {"kind": "code2nl"}})])
+    {'stdlib-code2nl': {'query': 'Find the most relevant comment given the following code snippet:\\n', 'document': 'Candidate comment:\\n'}}
+    """
+    return {spec.name: {"query": PREFIXES[spec.resolved_task_type]["query"],
+                        "document": PREFIXES[spec.resolved_task_type]["document"]} for spec in specs}
+
+
+def resolve_checkpoint(training_args: SentenceTransformerTrainingArguments) -> str | None:
+    """The checkpoint ``--resume_from_checkpoint`` names: a ``checkpoint-*`` folder, or ``last`` for the newest
+    one in ``output_dir``."""
+    value = training_args.resume_from_checkpoint
+    if not value:
+        return None
+    if value == "last":
+        checkpoint = get_last_checkpoint(training_args.output_dir) if Path(training_args.output_dir).is_dir() else None
+        if checkpoint is None:
+            raise ValueError(f"resume_from_checkpoint: 'last', but {training_args.output_dir!r} holds no checkpoint-* "
+                             "folder; drop the option to start afresh, or point output_dir at the interrupted run.")
+        return checkpoint
+    if not (Path(value) / "trainer_state.json").is_file():
+        raise ValueError(f"resume_from_checkpoint: {value!r} is not a trainer checkpoint (no trainer_state.json); "
+                         "pass a checkpoint-* folder of an earlier run, or 'last'.")
+    return value
+
+
+def check_eval_data(entries: list[str], *, skip_missing: bool = False) -> list[str]:
+    """``PATH:TASK_TYPE`` entries, normalised; errors name ``eval_data``. Missing folders fail, or with
+    ``skip_missing`` are left out with a warning."""
+    try:
+        parsed = parse_data(entries)
+    except ValueError as error:
+        raise ValueError(f"eval_data: {error}") from None
+    missing = [str(folder) for folder, _ in parsed if not folder.is_dir()]
+    if missing and not skip_missing:
+        raise ValueError(f"eval_data: folder(s) {missing} do not exist; fix the paths, remove the entries, or set "
+                         "eval_skip_missing: true to evaluate on the folders that exist.")
+    if missing:
+        logger.warning("eval_data: skipping the missing folder(s) %s (eval_skip_missing is true).", missing)
+    return [f"{folder}:{task_type}" for folder, task_type in parsed if folder.is_dir()]
+
+
+def training_record(specs: list[DatasetSpec], sizes: dict[str, int], model_args: ModelArguments,
+                    loss_args: LossArguments, training_args: SentenceTransformerTrainingArguments,
+                    loss) -> dict[str, Any]:
+    """What the model card says about training: datasets, hyperparameters, loss with its parameters."""
+    datasets = []
+    for spec in specs:
+        hub_id = spec.entry.hub_id if spec.source == "registry" else spec.path if spec.source == "hub" else None
+        datasets.append({"name": spec.name, "task_type": spec.resolved_task_type, "pairs": sizes[spec.name],
+                         **({"hub_id": hub_id} if hub_id else {})})
+    hyperparameters = {
+        "max_steps": training_args.max_steps, "num_train_epochs": training_args.num_train_epochs,
+        "per_device_train_batch_size": training_args.per_device_train_batch_size,
+        "global_batch_size": training_args.per_device_train_batch_size * training_args.world_size
+        * training_args.gradient_accumulation_steps,
+        "learning_rate": training_args.learning_rate, "lr_scheduler_type": str(training_args.lr_scheduler_type.value),
+        "warmup_steps": training_args.warmup_steps, "weight_decay": training_args.weight_decay,
+        "max_seq_length": model_args.max_seq_length, "pooling": model_args.pooling, "bf16": training_args.bf16,
+        "seed": training_args.seed, "batch_sampler": str(training_args.batch_sampler.value),
+        "multi_dataset_batch_sampler": str(training_args.multi_dataset_batch_sampler.value),
+    }
+    loss_record = {"name": "MatryoshkaLoss", "matryoshka_dims": loss.matryoshka_dims,
+                   "inner_loss": type(loss.loss).__name__, "scale": loss_args.scale,
+                   "temperature": loss_args.temperature, "gather_across_devices": loss_args.gather_across_devices}
+    if loss_args.cached:
+        loss_record["mini_batch_size"] = loss_args.mini_batch_size
+    return {"datasets": datasets, "hyperparameters": hyperparameters, "loss": loss_record}
+
+
+def build_evaluator(eval_data: list[str], output_dir: Path, data_args: DataArguments, model_args: ModelArguments,
+                    training_args: SentenceTransformerTrainingArguments,
+                    dims: list[int]) -> LocalRetrievalEvaluator | None:
+    """The evaluator of the local folders (``None`` without any), in the precision of training, as the
+    trainer's own evaluation does."""
+    if not eval_data:
+        return None
+    autocast_dtype = torch.bfloat16 if training_args.bf16 else torch.float16 if training_args.fp16 else None
+    return LocalRetrievalEvaluator(eval_data, output_dir / EVAL_DIR, matryoshka_dims=dims,
+                                   batch_size=training_args.per_device_eval_batch_size,
+                                   max_seq_length=data_args.eval_max_seq_length or model_args.max_seq_length,
+                                   autocast_dtype=autocast_dtype)
+
+
+def evaluate_baseline(baseline: str, evaluator: LocalRetrievalEvaluator) -> dict:
+    """nDCG@10 of a reference model as it is (its own pooling, no task prefixes)."""
+    model = load_model(resolve_backbone(baseline))
+    zero_shot = LocalRetrievalEvaluator(evaluator.data, evaluator.output_dir / "baseline", use_prefixes=False,
+                                        batch_size=evaluator.batch_size, max_seq_length=evaluator.max_seq_length,
+                                        autocast_dtype=evaluator.autocast_dtype, name="baseline")
+    zero_shot(model)
+    return zero_shot.last_summary
+
+
+def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossArguments,
+          training_args: SentenceTransformerTrainingArguments, *,
+          callbacks: list[TrainerCallback] | None = None) -> Path:
+    """Train, evaluate, save ``output_dir/final`` and push if asked; return the final model's folder.
+
+    ``callbacks`` are added to the trainer's (``transformers.TrainerCallback`` instances).
+    """
+    started = time.perf_counter()
+    specs = validate_specs(data_args.datasets)
+    eval_data = check_eval_data(data_args.eval_data, skip_missing=data_args.eval_skip_missing)
+    checkpoint = resolve_checkpoint(training_args)
+    if training_args.push_to_hub and not training_args.hub_model_id:
+        raise ValueError("hub_model_id: required with --push_to_hub; set it to 'owner/name'.")
+
+    model: CodeEmbedder = build_model(
+        model_args.resolved_backbone(), max_seq_length=model_args.max_seq_length, dtype=model_args.dtype,
+        append_eos=model_args.append_eos, padding_side=model_args.padding_side, pooling=model_args.pooling,
+        attn_implementation=model_args.attn_implementation)
+    loss = build_loss(model, loss_args)
+    # The convention that st-jce eval, vLLM and sglang read the truncation sizes from.
+    model[0].auto_model.config.matryoshka_dimensions = loss.matryoshka_dims
+
+    with training_args.main_process_first(desc="loading the training data"):
+        train_dataset = DatasetDict({spec.name: weighted(load_pairs(spec), spec.weight) for spec in specs})
+    training_args.prompts = dataset_prompts(specs)
+    # The trainer would push raw checkpoints; the final model is pushed once, in the chosen format, below.
+    push_to_hub, training_args.push_to_hub = training_args.push_to_hub, False
+    output_dir = Path(training_args.output_dir)
+    evaluator = build_evaluator(eval_data, output_dir, data_args, model_args, training_args, loss.matryoshka_dims)
+    with model_card_widgets_unprefixed():
+        trainer = CodeEmbedderTrainer(model=model, args=training_args, train_dataset=train_dataset, loss=loss,
+                                      evaluator=evaluator, callbacks=callbacks)
+
+    results: dict[str, dict] = {}
+    if evaluator is not None and data_args.eval_baseline:
+        with training_args.main_process_first(desc="evaluating the baseline"):
+            if trainer.is_world_process_zero():
+                results[f"baseline ({data_args.eval_baseline})"] = evaluate_baseline(data_args.eval_baseline, evaluator)
+    if evaluator is not None and data_args.eval_before and checkpoint is None:
+        trainer.evaluate()
+        results["before"] = evaluator.last_summary
+    with model_card_widgets_unprefixed():
+        trainer.train(resume_from_checkpoint=checkpoint)
+    if evaluator is not None:
+        trainer.evaluate()
+        results["after"] = evaluator.last_summary
+
+    final_dir = output_dir / FINAL_DIR
+    with model_card_widgets_unprefixed():
+        trainer.save_model(str(final_dir))  # the main process writes it
+    if not trainer.is_world_process_zero():
+        return final_dir
+    (final_dir / TRAINING_ARGS_FILE).unlink(missing_ok=True)
+    sizes = {name: len(dataset) for name, dataset in train_dataset.items()}
+    write_model_card(final_dir, model=model, base_model=model_args.base_model, matryoshka_dims=loss.matryoshka_dims,
+                     training=training_record(specs, sizes, model_args, loss_args, training_args, loss),
+                     eval_summary=results.get("after"))
+    if results.get("after"):
+        print(f"\nnDCG@10 on {len(eval_data)} evaluation folder(s):\n{comparison_table(results)}\n", flush=True)
+    print(f"Model saved to {final_dir} ({(time.perf_counter() - started) / 60:.1f} min in all)", flush=True)
+    if push_to_hub:
+        url = push_model(final_dir, training_args.hub_model_id, portable=model_args.push_format == "portable",
+                         private=bool(training_args.hub_private_repo), revision=training_args.hub_revision,
+                         token=training_args.hub_token)
+        print(f"Pushed to {url}", flush=True)
+    return final_dir

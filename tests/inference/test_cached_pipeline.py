@@ -1,0 +1,51 @@
+"""End to end: st-jce's encode (prefix cache, token-budget batches) equals the plain sentence-transformers
+pipeline of the same weights (``export_portable`` loaded with ``SentenceTransformer``)."""
+
+import numpy as np
+import pytest
+from sentence_transformers import SentenceTransformer
+
+import st_jce
+from st_jce.testing import random_qwen2
+
+TEXTS = [
+    "def add(a, b):\n    return a + b",
+    "Write a python function to identify non-prime numbers.",
+    "x",
+    "import os\nfor root, dirs, files in os.walk('.'):\n    print(root, len(files))",
+    "SELECT name FROM users WHERE id = 3; -- a longer text, cut by max_seq_length " * 3,
+]
+
+
+@pytest.fixture(scope="module")
+def backbone(tmp_path_factory):
+    return str(random_qwen2(tmp_path_factory.mktemp("tiny_qwen2_pipeline"), "tiny"))
+
+
+@pytest.fixture(scope="module", params=["right", "left"])
+def models(request, backbone, tmp_path_factory):
+    model = st_jce.build_model(backbone, dtype="float32", max_seq_length=32, padding_side=request.param)
+    plain = SentenceTransformer(str(st_jce.export_portable(model, tmp_path_factory.mktemp("portable"))), device="cpu")
+    return model, plain
+
+
+def cosines(first, second):
+    return np.sum(first * second, axis=1) / (np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1))
+
+
+@pytest.mark.parametrize("task_type", st_jce.TASK_TYPES)
+def test_encode_equals_plain_sentence_transformers(models, task_type):
+    model, plain = models
+    queries = model.encode_query(TEXTS, task_type=task_type, batch_size=2)
+    documents = model.encode_document(TEXTS, task_type=task_type, batch_size=2)
+    assert cosines(queries, plain.encode(TEXTS, prompt_name=f"{task_type}_query")).min() >= 0.9999
+    assert cosines(documents, plain.encode(TEXTS, prompt_name=f"{task_type}_document")).min() >= 0.9999
+
+
+def test_prefix_states_are_cached(models):
+    model, _ = models
+    model.encode_query(TEXTS, task_type="qa")
+    assert len(model[0].prefix_cache) > 0
+    model.train()
+    assert len(model[0].prefix_cache) == 0
+    model.eval()

@@ -1,0 +1,44 @@
+"""Helpers of the training tests: a small local pairs file and the command line of a short run on it."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+VERBS = ["sort", "reverse", "count", "sum", "filter", "merge", "split", "join"]
+NOUNS = ["list", "string", "dict", "tuple", "matrix", "tree"]
+
+
+def write_pairs(path: Path, count: int = 48) -> Path:
+    """``count`` distinct (query, document) pairs of tiny functions as JSON lines with columns q / code."""
+    with path.open("w") as file:
+        for index in range(count):
+            verb, noun = VERBS[index % len(VERBS)], NOUNS[index // len(VERBS) % len(NOUNS)]
+            query = f"{verb} the {noun} number {index}"
+            code = f"def {verb}_{noun}_{index}(values):\n    return {verb}(values) + {index}"
+            file.write(json.dumps({"q": query, "code": code}) + "\n")
+    return path
+
+
+def run_argv(backbone: str, pairs: Path, output_dir: Path, **overrides) -> list[str]:
+    """The ``train_st.py`` command line (without a config file) of a short single-dataset run."""
+    options = {
+        "backbone": backbone, "max_seq_length": 32, "output_dir": str(output_dir), "max_steps": 4,
+        "per_device_train_batch_size": 8, "learning_rate": 1e-3, "logging_steps": 1, "save_strategy": "no",
+        "seed": 0, "report_to": "none", "dataloader_drop_last": True,
+        "datasets": json.dumps([{"name": "pairs", "source": "local", "path": str(pairs), "task_type": "nl2code",
+                                 "query_column": "q", "document_column": "code"}]),
+    }
+    options.update(overrides)
+    argv = []
+    for key, value in options.items():
+        argv += [f"--{key}", *(map(str, value) if isinstance(value, list) else [str(value)])]
+    return argv
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (for a process group's rendezvous)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
