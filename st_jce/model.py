@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 from pathlib import Path
@@ -14,7 +15,9 @@ from sentence_transformers.base.modules import Normalize
 from sentence_transformers.sentence_transformer.modules import Pooling
 
 from st_jce.dtypes import resolve_dtype
+from st_jce.inference import default_max_batch_tokens, encode_in_token_budget_batches, token_lengths
 from st_jce.modules import LastTokenPooling, PrefixPrompt
+from st_jce.modules.prefix_prompt import check_texts
 from st_jce.prefixes import named_prompts
 from st_jce.saving import atomic_directory
 
@@ -25,6 +28,11 @@ class CodeEmbedder(SentenceTransformer):
     """A ``SentenceTransformer`` with st-jce's guarantees on top; everything else is plain ST.
 
     - ``encode*`` of an empty list gives an empty ``(0, dim)`` array (or tensor), not ST's ``(0,)``;
+    - a bad text (not a string, or blank) raises an error naming its index in the caller's list;
+    - batches are cut by a padded-token budget over texts sorted by token length
+      (:mod:`st_jce.inference.batching`), so little compute goes to padding; ``batch_size`` still caps
+      the rows of a batch. ``max_batch_tokens`` sets the budget (None: the device's default, 0: plain
+      sentence-transformers batches of ``batch_size``);
     - ``save`` / ``save_pretrained`` are atomic: the directory is written beside the target and moved
       into place, so a crash never leaves a half-written model (entries of the old directory that a
       model save does not write, such as trainer checkpoints, are kept).
@@ -32,10 +40,23 @@ class CodeEmbedder(SentenceTransformer):
     Build one with :func:`build_model`, load one with :func:`st_jce.load`.
     """
 
+    max_batch_tokens: int | None = None
+
     def encode(self, inputs, *args, **kwargs):
-        if isinstance(inputs, (list, tuple)) and len(inputs) == 0:
+        if not isinstance(inputs, (list, tuple)):
+            return super().encode(inputs, *args, **kwargs)
+        if len(inputs) == 0:
             return self._empty_embeddings(**kwargs)
-        return super().encode(inputs, *args, **kwargs)
+        check_texts(inputs)
+        arguments = _ENCODE_SIGNATURE.bind(self, inputs, *args, **kwargs).arguments
+        budget = self.max_batch_tokens
+        budget = default_max_batch_tokens(self.device) if budget is None else budget
+        if not budget or len(inputs) == 1 or arguments.get("pool") is not None or isinstance(arguments.get("device"), list):
+            return super().encode(inputs, *args, **kwargs)
+        del arguments["self"], arguments["inputs"]
+        arguments.update(arguments.pop("kwargs", {}))
+        lengths = token_lengths(self.tokenizer, inputs, self.max_seq_length)
+        return encode_in_token_budget_batches(super().encode, inputs, lengths, budget, **arguments)
 
     def _empty_embeddings(self, truncate_dim: int | None = None, convert_to_tensor: bool = False,
                           convert_to_numpy: bool = True, **_) -> np.ndarray | torch.Tensor | list:
@@ -48,6 +69,9 @@ class CodeEmbedder(SentenceTransformer):
         with atomic_directory(path) as staging:
             super().save(str(staging), *args, **kwargs)
             _link_entries_not_written(Path(path), staging)
+
+
+_ENCODE_SIGNATURE = inspect.signature(SentenceTransformer.encode)
 
 
 def _link_entries_not_written(previous: Path, staging: Path) -> None:

@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+from sentence_transformers.base.modules import Transformer
 from sentence_transformers.sentence_transformer.modules import Pooling
 
 from st_jce.loading import resolve_model_dir
@@ -54,8 +55,9 @@ def export_portable(model: CodeEmbedder, path: str | os.PathLike) -> Path:
                 entry["type"] = TRANSFORMER_TYPE
                 config_file = source / PrefixPrompt.config_file_name
                 config = json.loads(config_file.read_text())
-                for key in ("prefixes", "append_eos"):  # kept by the tokenizer and the named prompts instead
-                    config.pop(key)
+                # Kept by the tokenizer and the named prompts instead, or meaningful to st-jce only.
+                for key in set(PrefixPrompt.config_keys) - set(Transformer.config_keys):
+                    config.pop(key, None)
                 config_file.write_text(json.dumps(config, indent=2))
             elif isinstance(module, LastTokenPooling):
                 entry["type"], entry["path"] = POOLING_TYPE, f"{entry['idx']}_Pooling"

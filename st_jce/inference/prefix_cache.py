@@ -34,6 +34,7 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -180,7 +181,7 @@ class PrefixKVCache:
             return self.entries[key]
         output = model(input_ids=prefix_ids[None], use_cache=True)
         states = PrefixStates(
-            key_values=[(keys, values) for keys, values, *_ in output.past_key_values],
+            key_values=[(keys, values) for keys, values, *_ in getattr(output, _cache_argument(model))],
             hidden_states=output.last_hidden_state,
         )
         self.entries[key] = states
@@ -213,8 +214,14 @@ def _run_suffix(
     position_ids = prefix_length + (suffix_mask.long().cumsum(dim=1) - 1).clamp(min=0)
     attention_mask = torch.cat([suffix_mask.new_ones(batch_size, prefix_length), suffix_mask], dim=1)
     output = model(input_ids=suffix_ids, attention_mask=attention_mask, position_ids=position_ids,
-                   past_key_values=past, use_cache=True)
+                   use_cache=True, **{_cache_argument(model): past})
     return output.last_hidden_state
+
+
+def _cache_argument(model: PreTrainedModel) -> str:
+    """The name under which ``model.forward`` takes (and its output returns) the key/value cache:
+    ``cache`` from transformers 5.24 on, ``past_key_values`` before."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def _weights_fingerprint(model: torch.nn.Module) -> tuple:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sentence_transformers.base.modules import Transformer
 
+from st_jce.inference.prefix_cache import PrefixKVCache
 from st_jce.prefixes import PREFIXES, ROLES, TASK_TYPES, named_prompts, resolve_task_type
 
 
@@ -49,6 +50,11 @@ class PrefixPrompt(Transformer):
         Padding side of batches; pooling is correct for both. ``None`` keeps ``"right"``: real tokens then
         sit at positions ``0..n-1`` exactly as when encoded alone, and under causal attention they never
         see a pad. Saved in ``processing_kwargs``.
+    use_prefix_cache : bool
+        At inference, compute each task prefix's keys/values once and run only the text tokens on top
+        of them (:class:`st_jce.inference.PrefixKVCache`); same embeddings up to float rounding. Applies
+        to causal decoders with ``sdpa`` / ``eager`` attention and steps aside elsewhere (encoders,
+        training, gradients enabled). On by default.
     **kwargs
         Passed to :class:`sentence_transformers.base.modules.Transformer` (``max_seq_length``,
         ``model_kwargs``, ``processor_kwargs``, ...).
@@ -66,7 +72,7 @@ class PrefixPrompt(Transformer):
     """
 
     __module__ = "st_jce"  # modules.json records the stable public path "st_jce.PrefixPrompt"
-    config_keys: list[str] = [*Transformer.config_keys, "prefixes", "append_eos"]
+    config_keys: list[str] = [*Transformer.config_keys, "prefixes", "append_eos", "use_prefix_cache"]
     forward_kwargs: set[str] = {"task_type"}
 
     def __init__(
@@ -76,10 +82,13 @@ class PrefixPrompt(Transformer):
         prefixes: dict[str, dict[str, str]] | None = None,
         append_eos: bool | None = None,
         padding_side: str | None = None,
+        use_prefix_cache: bool = True,
         **kwargs,
     ) -> None:
         super().__init__(model_name_or_path, **kwargs)
         self._prefix_lengths: dict[str, int] = {}
+        self.use_prefix_cache = use_prefix_cache
+        self.prefix_cache = PrefixKVCache()
         self.prefixes = _validated_prefixes(prefixes if prefixes is not None else PREFIXES)
         self.append_eos = _default_append_eos(self.tokenizer) if append_eos is None else append_eos
         if padding_side is not None:
@@ -138,7 +147,7 @@ class PrefixPrompt(Transformer):
         The features carry ``prefix_length``, the number of tokens of the prefix on its own, which the
         shared-prefix cache uses.
         """
-        _check_texts(inputs)
+        check_texts(inputs, "of the batch")
         if task_type is not None:
             prefix = self.prefix(task_type, task)
             if prompt and prompt != prefix:
@@ -170,10 +179,25 @@ class PrefixPrompt(Transformer):
         # task_type only chose the prefix during preprocess, and prefix_length is bookkeeping: the backbone
         # sees neither.
         prefix_length = features.pop("prefix_length", None)
-        features = super().forward(features, **kwargs)
+        token_embeddings = None
+        if self.use_prefix_cache and not kwargs and features.get("modality", "text") == "text":
+            # None whenever the cache does not apply (training, gradients, encoders, ...).
+            token_embeddings = self.prefix_cache(
+                self.auto_model, features["input_ids"], features["attention_mask"], prefix_length
+            )
+        if token_embeddings is None:
+            features = super().forward(features, **kwargs)
+        else:
+            features[self.module_output_name] = token_embeddings
         if prefix_length is not None:
             features["prefix_length"] = prefix_length
         return features
+
+    def train(self, mode: bool = True) -> PrefixPrompt:
+        # Training changes the weights; the cache also checks them, but there is no reason to hold it.
+        if mode:
+            self.prefix_cache.clear()
+        return super().train(mode)
 
     def on_model_ready(self, model) -> None:
         # Models saved by other tools may lack the named prompts; prompt_name=... must still work.
@@ -181,7 +205,8 @@ class PrefixPrompt(Transformer):
             model.prompts.setdefault(name, text)
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {**super().get_config_dict(), "prefixes": copy.deepcopy(self.prefixes), "append_eos": self.append_eos}
+        return {**super().get_config_dict(), "prefixes": copy.deepcopy(self.prefixes), "append_eos": self.append_eos,
+                "use_prefix_cache": self.use_prefix_cache}
 
 
 def _validated_prefixes(prefixes: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
@@ -194,13 +219,18 @@ def _validated_prefixes(prefixes: dict[str, dict[str, str]]) -> dict[str, dict[s
     return validated
 
 
-def _check_texts(inputs: Sequence[Any]) -> None:
+def check_texts(inputs: Sequence[Any], where: str = "") -> None:
+    """Raise a ``TypeError`` / ``ValueError`` naming the first input that is not a non-blank string.
+
+    ``where`` follows the index in the message (e.g. ``"of the batch"``), for callers that see a slice.
+    """
     for index, text in enumerate(inputs):
+        position = f"{index} {where}".strip()
         if not isinstance(text, str):
-            raise TypeError(f"Input {index} is {type(text).__name__} ({text!r:.40}), not str: st-jce encodes "
+            raise TypeError(f"Input {position} is {type(text).__name__} ({text!r:.40}), not str: st-jce encodes "
                             "texts only; convert or drop it before encoding.")
         if not text.strip():
-            raise ValueError(f"Input {index} is empty or whitespace only: its embedding would be the prefix's "
+            raise ValueError(f"Input {position} is empty or whitespace only: its embedding would be the prefix's "
                              "alone; drop it or replace it with real text before encoding.")
 
 

@@ -49,3 +49,14 @@ def test_prefix_states_are_cached(models):
     model.train()
     assert len(model[0].prefix_cache) == 0
     model.eval()
+
+
+@pytest.mark.parametrize("max_batch_tokens", [0, 24, 4096])
+def test_token_budget_batches_keep_the_embeddings_and_their_order(models, max_batch_tokens):
+    model, plain = models
+    model.max_batch_tokens = max_batch_tokens  # 0: plain fixed-count batches; 24: a text or two per batch
+    try:
+        documents = model.encode_document(TEXTS, task_type="code2code", batch_size=3)
+    finally:
+        model.max_batch_tokens = None
+    assert cosines(documents, plain.encode(TEXTS, prompt_name="code2code_document")).min() >= 0.9999

@@ -107,11 +107,13 @@ def test_preprocess_adds_no_prefix_and_missing_prefix_warns(models, reference):
     ([None], TypeError, "Input 0 is NoneType"),
     (["ok", 3], TypeError, "Input 1 is int"),
     (["ok", "  "], ValueError, "Input 1 is empty"),
+    # The index is the caller's, although batches are sorted by length and cut smaller.
+    (["a much longer text than the rest", "b", "c", None], TypeError, "Input 3 is NoneType"),
 ])
 def test_bad_texts_name_the_index(models, bad, error, match):
     model = models["right"]
     with pytest.raises(error, match=match):
-        model.encode_query(bad, task_type="nl2code")
+        model.encode_query(bad, task_type="nl2code", batch_size=1)
 
 
 def test_unknown_task_type_lists_valid_ones(models):
