@@ -18,6 +18,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_BACKBONE", "PREFIXES", "TASK_TYPES", "CodeEmbedder", "LastTokenPooling", "MissingPrefixWarning",
-    "PrefixPrompt", "build_model", "export_portable", "from_portable", "load", "named_prompts", "prefix_for",
-    "prompt_name", "resolve_task_type",
+    "PrefixPrompt", "build_model", "evaluate", "export_portable", "from_portable", "load", "named_prompts",
+    "prefix_for", "prompt_name", "resolve_task_type",
 ]
+
+
+def __getattr__(name: str):
+    # st_jce.evaluate needs mteb (the `eval` extra): imported on first use, so `import st_jce` does not.
+    if name == "evaluate":
+        from st_jce.evaluation import evaluate
+
+        return evaluate
+    raise AttributeError(f"module 'st_jce' has no attribute {name!r}")

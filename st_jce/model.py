@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -16,7 +17,7 @@ from sentence_transformers.sentence_transformer.modules import Pooling
 
 from st_jce.dtypes import resolve_dtype
 from st_jce.inference import default_max_batch_tokens, encode_in_token_budget_batches, token_lengths
-from st_jce.modules import LastTokenPooling, PrefixPrompt
+from st_jce.modules import LastTokenPooling, MissingPrefixWarning, PrefixPrompt
 from st_jce.modules.prefix_prompt import check_texts
 from st_jce.prefixes import named_prompts
 from st_jce.saving import atomic_directory
@@ -66,7 +67,9 @@ class CodeEmbedder(SentenceTransformer):
         return np.empty((0, dim), dtype=np.float32) if convert_to_numpy else []
 
     def save(self, path: str, *args, **kwargs) -> None:
-        with atomic_directory(path) as staging:
+        with atomic_directory(path) as staging, warnings.catch_warnings():
+            # sentence-transformers encodes a few unprefixed texts for its model card: not the user's doing.
+            warnings.simplefilter("ignore", MissingPrefixWarning)
             super().save(str(staging), *args, **kwargs)
             _link_entries_not_written(Path(path), staging)
 

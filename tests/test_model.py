@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -90,3 +92,14 @@ def test_failed_save_leaves_previous_model_intact(model, tmp_path, monkeypatch):
     monkeypatch.undo()
     np.testing.assert_array_equal(st_jce.load(target).encode_query(["a b"], task_type="qa"),
                                   model.encode_query(["a b"], task_type="qa"))
+
+
+def test_saving_does_not_warn_about_missing_prefixes(model, tmp_path):
+    # sentence-transformers encodes unprefixed examples for its model card while saving; that is not the user's
+    # encoding, so st-jce's missing-prefix warning must not fire.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.save_pretrained(str(tmp_path / "model"))
+    assert not [warning for warning in caught if issubclass(warning.category, st_jce.MissingPrefixWarning)]
+    with pytest.warns(st_jce.MissingPrefixWarning):
+        model.encode(["def f(): pass"])  # still warns for the user's own unprefixed encoding

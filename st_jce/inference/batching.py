@@ -36,7 +36,8 @@ def default_max_batch_tokens(device: str | torch.device) -> int:
 
 def token_lengths(tokenizer, texts: Sequence[str], max_length: int | None = None) -> list[int]:
     """Number of tokens of each text (special tokens included), capped at ``max_length``."""
-    lengths = [len(ids) for ids in tokenizer(list(texts))["input_ids"]]
+    # verbose=False: measuring a text longer than the model's limit is not an error here (it gets truncated).
+    lengths = [len(ids) for ids in tokenizer(list(texts), verbose=False)["input_ids"]]
     return lengths if max_length is None else [min(length, max_length) for length in lengths]
 
 

@@ -8,7 +8,8 @@ of every DDP process are negatives for every query, so the global batch behaves 
 
 Examples
 --------
->>> from sentence_transformers import SentenceTransformer
+>>> import torch
+from sentence_transformers import SentenceTransformer
 >>> from st_jce.testing import minilm_dir
 >>> from st_jce.training import LossArguments, build_loss
 >>> loss = build_loss(SentenceTransformer(str(minilm_dir())), LossArguments())  # doctest: +SKIP
@@ -18,8 +19,10 @@ Examples
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
+import torch
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.losses import (
     CachedMultipleNegativesRankingLoss,
@@ -64,11 +67,19 @@ def resolve_matryoshka_dims(dims: Sequence[int] | None, embedding_dim: int) -> l
 def build_loss(model: SentenceTransformer, loss_args: LossArguments) -> MatryoshkaLoss:
     """(Cached)MultipleNegativesRankingLoss with scale ``1/temperature`` inside ``MatryoshkaLoss``."""
     dims = resolve_matryoshka_dims(loss_args.matryoshka_dims, model.get_embedding_dimension())
+    # One process has nothing to gather (and sentence-transformers would warn at every step).
+    gather = loss_args.gather_across_devices and _runs_on_several_processes()
     if loss_args.cached:
         contrastive = CachedMultipleNegativesRankingLoss(
-            model, scale=loss_args.scale, mini_batch_size=loss_args.mini_batch_size,
-            gather_across_devices=loss_args.gather_across_devices)
+            model, scale=loss_args.scale, mini_batch_size=loss_args.mini_batch_size, gather_across_devices=gather)
     else:
-        contrastive = MultipleNegativesRankingLoss(model, scale=loss_args.scale,
-                                                   gather_across_devices=loss_args.gather_across_devices)
+        contrastive = MultipleNegativesRankingLoss(model, scale=loss_args.scale, gather_across_devices=gather)
     return MatryoshkaLoss(model, contrastive, matryoshka_dims=dims)
+
+
+def _runs_on_several_processes() -> bool:
+    """Whether training runs distributed: a process group of several ranks, or a launcher (torchrun,
+    accelerate) that set ``WORLD_SIZE`` above one before the trainer creates the group."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_world_size() > 1
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1

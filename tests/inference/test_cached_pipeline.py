@@ -6,7 +6,6 @@ import pytest
 from sentence_transformers import SentenceTransformer
 
 import st_jce
-from st_jce.testing import random_qwen2
 
 TEXTS = [
     "def add(a, b):\n    return a + b",
@@ -17,14 +16,9 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def backbone(tmp_path_factory):
-    return str(random_qwen2(tmp_path_factory.mktemp("tiny_qwen2_pipeline"), "tiny"))
-
-
 @pytest.fixture(scope="module", params=["right", "left"])
-def models(request, backbone, tmp_path_factory):
-    model = st_jce.build_model(backbone, dtype="float32", max_seq_length=32, padding_side=request.param)
+def models(request, tiny_qwen_dir, tmp_path_factory):
+    model = st_jce.build_model(tiny_qwen_dir, dtype="float32", max_seq_length=32, padding_side=request.param)
     plain = SentenceTransformer(str(st_jce.export_portable(model, tmp_path_factory.mktemp("portable"))), device="cpu")
     return model, plain
 
@@ -60,3 +54,15 @@ def test_token_budget_batches_keep_the_embeddings_and_their_order(models, max_ba
     finally:
         model.max_batch_tokens = None
     assert cosines(documents, plain.encode(TEXTS, prompt_name="code2code_document")).min() >= 0.9999
+
+
+def test_prefix_cache_can_be_switched_off_and_the_choice_is_saved(tiny_qwen_dir, tmp_path):
+    model = st_jce.build_model(tiny_qwen_dir, dtype="float32", max_seq_length=32)
+    cached = model.encode_query(TEXTS, task_type="nl2code")
+    model[0].use_prefix_cache = False
+    model[0].prefix_cache.clear()
+    uncached = model.encode_query(TEXTS, task_type="nl2code")
+    assert len(model[0].prefix_cache) == 0
+    assert cosines(cached, uncached).min() >= 0.9999
+    model.save_pretrained(str(tmp_path / "model"))
+    assert st_jce.load(tmp_path / "model")[0].use_prefix_cache is False

@@ -6,7 +6,7 @@ from transformers import AutoModel
 
 from st_jce import PREFIXES
 from st_jce.inference import PrefixKVCache, supports_prefix_cache
-from st_jce.testing import minilm_dir, qwen_tokenizer, random_qwen2
+from st_jce.testing import minilm_dir, qwen_tokenizer
 
 TEXTS = [
     "def add(a, b):\n    return a + b",
@@ -18,13 +18,13 @@ PREFIX_PAIRS = [(task, role) for task, roles in PREFIXES.items() for role in rol
 
 
 @pytest.fixture(scope="session")
-def tokenizer():
+def tokenizer(tiny_qwen_dir):
     return qwen_tokenizer()
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory):
-    return random_qwen2(tmp_path_factory.mktemp("tiny_qwen2"), "tiny")
+def model_dir(tiny_qwen_dir):
+    return tiny_qwen_dir
 
 
 @pytest.fixture(scope="session", params=["sdpa", "eager"])

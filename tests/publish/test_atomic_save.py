@@ -13,7 +13,6 @@ from safetensors.torch import load_file, save_file
 import st_jce
 from st_jce import saving
 from st_jce.saving import CorruptWeightsError, atomic_directory, verify_weights
-from st_jce.testing import random_qwen2
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -23,9 +22,8 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    backbone = random_qwen2(tmp_path_factory.mktemp("backbone"), "tiny")
-    return st_jce.build_model(str(backbone), dtype="float32")
+def tiny_model(tiny_qwen_dir):
+    return st_jce.build_model(tiny_qwen_dir, dtype="float32")
 
 
 def test_exception_inside_block_leaves_previous_directory_untouched(tmp_path):

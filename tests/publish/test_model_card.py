@@ -8,7 +8,6 @@ from huggingface_hub import ModelCard
 import st_jce
 from st_jce import PREFIXES, TASK_TYPES
 from st_jce.publish import build_model_card, read_card_inputs, write_model_card
-from st_jce.testing import random_qwen2
 
 SUMMARY = {"tasks": {
     "MBPPRetrieval": {"task_type": "nl2code", "ndcg_at_10": 0.8123, "by_dim": {"64": 0.8123, "32": 0.7, "16": 0.5}},
@@ -24,8 +23,8 @@ TRAINING = {
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    return st_jce.build_model(str(random_qwen2(tmp_path_factory.mktemp("backbone"), "tiny")), dtype="float32")
+def tiny_model(tiny_qwen_dir):
+    return st_jce.build_model(tiny_qwen_dir, dtype="float32")
 
 
 @pytest.fixture(scope="module")

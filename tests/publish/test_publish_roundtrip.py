@@ -13,7 +13,6 @@ from sentence_transformers import SentenceTransformer
 import st_jce
 from st_jce.cli import main
 from st_jce.publish import push_model, write_model_card
-from st_jce.testing import random_qwen2
 
 QUERIES = ["read a json file", "reverse a linked list"]
 DOCUMENTS = ["import json\ndef load(path):\n    return json.load(open(path))", "def rev(node): ..."]
@@ -21,10 +20,9 @@ EVAL_SUMMARY = {"tasks": {"mbpp": {"task_type": "nl2code", "ndcg_at_10": 0.5, "b
 
 
 @pytest.fixture(scope="module")
-def native_dir(tmp_path_factory):
+def native_dir(tmp_path_factory, tiny_qwen_dir):
     """A saved tiny st-jce model with a card (and its inputs) written the way train_st.py does."""
-    backbone = random_qwen2(tmp_path_factory.mktemp("backbone"), "tiny")
-    model = st_jce.build_model(str(backbone), dtype="float32")
+    model = st_jce.build_model(tiny_qwen_dir, dtype="float32")
     folder = tmp_path_factory.mktemp("native") / "model"
     model.save_pretrained(str(folder))
     (folder / "checkpoint-10").mkdir()  # trainer leftovers must not be published

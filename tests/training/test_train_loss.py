@@ -70,3 +70,15 @@ def test_cached_loss_matches_plain_loss_and_gradients(tiny_model):
     worst = max((plain_grads[name] - cached_grads[name]).abs().max().item() for name in plain_grads)
     assert worst <= 1e-5, f"largest gradient difference {worst:.2e}"
     assert max(grad.abs().max().item() for grad in plain_grads.values()) > 1e-3  # the comparison is not vacuous
+
+
+@pytest.mark.parametrize("world_size, gathers", [(None, False), ("1", False), ("2", True)])
+def test_negatives_are_gathered_only_across_several_processes(tiny_model, monkeypatch, world_size, gathers):
+    if world_size is None:
+        monkeypatch.delenv("WORLD_SIZE", raising=False)
+    else:
+        monkeypatch.setenv("WORLD_SIZE", world_size)  # what torchrun / accelerate set before the trainer starts
+    for cached in (False, True):
+        loss = build_loss(tiny_model, LossArguments(cached=cached))
+        assert loss.loss.gather_across_devices is gathers
+    assert build_loss(tiny_model, LossArguments(gather_across_devices=False)).loss.gather_across_devices is False
