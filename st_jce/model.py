@@ -50,9 +50,10 @@ class CodeEmbedder(SentenceTransformer):
             return self._empty_embeddings(**kwargs)
         check_texts(inputs)
         arguments = _ENCODE_SIGNATURE.bind(self, inputs, *args, **kwargs).arguments
-        budget = self.max_batch_tokens
-        budget = default_max_batch_tokens(self.device) if budget is None else budget
-        if not budget or len(inputs) == 1 or arguments.get("pool") is not None or isinstance(arguments.get("device"), list):
+        budget = default_max_batch_tokens(self.device) if self.max_batch_tokens is None else self.max_batch_tokens
+        # Multi-process encoding (a pool, or a list of devices) splits the inputs itself.
+        multi_process = arguments.get("pool") is not None or isinstance(arguments.get("device"), list)
+        if not budget or len(inputs) == 1 or multi_process:
             return super().encode(inputs, *args, **kwargs)
         del arguments["self"], arguments["inputs"]
         arguments.update(arguments.pop("kwargs", {}))

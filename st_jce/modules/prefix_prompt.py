@@ -180,7 +180,10 @@ class PrefixPrompt(Transformer):
         # sees neither.
         prefix_length = features.pop("prefix_length", None)
         token_embeddings = None
-        if self.use_prefix_cache and not kwargs and features.get("modality", "text") == "text":
+        # Every layer's states (output_hidden_states) exist only in the plain forward.
+        wants_all_layers = getattr(self.auto_model.config, "output_hidden_states", False)
+        text_only = features.get("modality", "text") == "text"
+        if self.use_prefix_cache and not kwargs and not wants_all_layers and text_only:
             # None whenever the cache does not apply (training, gradients, encoders, ...).
             token_embeddings = self.prefix_cache(
                 self.auto_model, features["input_ids"], features["attention_mask"], prefix_length

@@ -113,3 +113,25 @@ def test_pushing_a_portable_directory_asks_for_the_native_one(hub_server, native
         push_model(portable, "me/wrong")
     with pytest.raises(FileNotFoundError, match="save_pretrained"):
         push_model(tmp_path / "missing", "me/wrong")
+
+
+def test_train_st_push_to_hub_uploads_the_final_model(hub_server, tiny_qwen_dir, tmp_path):
+    from st_jce.training import parse_args, train
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"query": f"return the number {index}",
+                                         "document": f"def number_{index}():\n    return {index}"}) + "\n"
+                             for index in range(16)))
+    datasets = [{"name": "pairs", "source": "local", "path": str(pairs), "task_type": "nl2code"}]
+    argv = ["--backbone", tiny_qwen_dir, "--max_seq_length", "32", "--output_dir", str(tmp_path / "run"),
+            "--max_steps", "2", "--per_device_train_batch_size", "4", "--save_strategy", "no", "--report_to", "none",
+            "--use_cpu", "true", "--datasets", json.dumps(datasets),
+            "--push_to_hub", "true", "--hub_model_id", "me/jce-trained"]
+
+    final_dir = train(*parse_args(argv))
+
+    expected = st_jce.load(final_dir).encode_query(QUERIES, task_type="nl2code")
+    assert_fresh_cache()
+    loaded = SentenceTransformer("me/jce-trained")  # portable, the default format of --push_to_hub
+    np.testing.assert_allclose(loaded.encode_query(QUERIES, prompt_name="nl2code_query"), expected, atol=1e-6)
+    assert ModelCard.load("me/jce-trained").data.library_name == "sentence-transformers"
