@@ -37,6 +37,7 @@ from __future__ import annotations
 import inspect
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 from transformers import DynamicCache, PreTrainedModel
@@ -221,7 +222,13 @@ def _run_suffix(
 def _cache_argument(model: PreTrainedModel) -> str:
     """The name under which ``model.forward`` takes (and its output returns) the key/value cache:
     ``cache`` from transformers 5.24 on, ``past_key_values`` before."""
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    return _cache_argument_of(type(model))
+
+
+@lru_cache(maxsize=None)
+def _cache_argument_of(model_class: type) -> str:
+    # Looked up once per model class: it runs for every batch.
+    return "cache" if "cache" in inspect.signature(model_class.forward).parameters else "past_key_values"
 
 
 def _weights_fingerprint(model: torch.nn.Module) -> tuple:

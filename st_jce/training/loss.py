@@ -8,8 +8,7 @@ of every DDP process are negatives for every query, so the global batch behaves 
 
 Examples
 --------
->>> import torch
-from sentence_transformers import SentenceTransformer
+>>> from sentence_transformers import SentenceTransformer
 >>> from st_jce.testing import minilm_dir
 >>> from st_jce.training import LossArguments, build_loss
 >>> loss = build_loss(SentenceTransformer(str(minilm_dir())), LossArguments())  # doctest: +SKIP
