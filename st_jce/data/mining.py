@@ -1,7 +1,7 @@
 """Mine (query, document) training pairs from Python source that is already on the machine.
 
 Every function or method with a useful docstring in the installed standard library (plus any extra
-source folders) becomes one :class:`MinedFunction`: its docstring and its source with the docstring
+source folders, or installed packages named by their import name) becomes one :class:`MinedFunction`: its docstring and its source with the docstring
 removed. From those, three kinds of pairs are built:
 
 - ``nl2code``: docstring summary (first paragraph) -> function source without its docstring;
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.util
 import logging
 import sysconfig
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ import datasets
 logger = logging.getLogger(__name__)
 
 MINING_KINDS: tuple[str, ...] = ("nl2code", "code2nl", "code2completion")
-MINING_OPTIONS: tuple[str, ...] = ("kind", "roots", "holdout_fraction", "seed", "max_code_chars")
+MINING_OPTIONS: tuple[str, ...] = ("kind", "roots", "packages", "holdout_fraction", "seed", "max_code_chars")
 
 # Folders that hold tests, demos, vendored or generated code rather than documented library functions.
 SKIPPED_DIRS: frozenset[str] = frozenset({
@@ -78,6 +79,28 @@ class MinedFunction:
 def stdlib_root() -> Path:
     """The folder of the running interpreter's standard library."""
     return Path(sysconfig.get_paths()["stdlib"])
+
+
+def package_root(name: str) -> Path:
+    """The source folder of the installed package ``name`` (its import name), found without importing it.
+
+    Examples
+    --------
+    >>> package_root("json") == stdlib_root() / "json"
+    True
+    """
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise ModuleNotFoundError(f"no installed package {name!r}; install it (`pip install "
+                                  f"{name.replace('_', '-')}`, or `pip install 'st-jce[demo]'` for the CPU demo's) "
+                                  "or remove it from `mining.packages`.")
+    if not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"{name!r} is a single module, not a package; put the folder that holds it in "
+                                  "`mining.roots` instead of `mining.packages`.")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def python_files(root: Path) -> list[Path]:
@@ -264,10 +287,11 @@ def pair_for(function: MinedFunction, kind: str) -> tuple[str, str]:
     raise ValueError(f"Unknown mining kind {kind!r}; set `mining.kind` to one of {list(MINING_KINDS)}.")
 
 
-def mine_pairs(kind: str, *, roots: tuple[str, ...] | list[str] = (), split: str = "train",
+def mine_pairs(kind: str, *, roots: tuple[str, ...] | list[str] = (), packages: tuple[str, ...] | list[str] = (),
+               split: str = "train",
                holdout_fraction: float = DEFAULT_HOLDOUT_FRACTION, seed: int = 0,
                max_code_chars: int = DEFAULT_MAX_CODE_CHARS, include_stdlib: bool = True) -> datasets.Dataset:
-    """(query, document) pairs of ``kind`` from the standard library (and ``roots``) as a ``Dataset``.
+    """(query, document) pairs of ``kind`` from the standard library (and ``roots``, ``packages``) as a ``Dataset``.
 
     Parameters
     ----------
@@ -275,6 +299,9 @@ def mine_pairs(kind: str, *, roots: tuple[str, ...] | list[str] = (), split: str
         ``"nl2code"``, ``"code2nl"`` or ``"code2completion"``.
     roots
         Extra source folders to mine besides the standard library.
+    packages
+        Installed packages to mine, by import name (e.g. ``["algorithms", "more_itertools"]``): their source
+        folders are mined after ``roots``.
     split
         ``"train"`` or ``"test"`` (the held-out functions).
     holdout_fraction
@@ -284,7 +311,7 @@ def mine_pairs(kind: str, *, roots: tuple[str, ...] | list[str] = (), split: str
     max_code_chars
         Functions whose code (or docstring) is longer are skipped rather than truncated.
     include_stdlib
-        Set ``False`` to mine only ``roots``.
+        Set ``False`` to mine only ``roots`` and ``packages``.
     """
     if kind not in MINING_KINDS:
         raise ValueError(f"Unknown mining kind {kind!r}; set `mining.kind` to one of {list(MINING_KINDS)}.")
@@ -292,7 +319,8 @@ def mine_pairs(kind: str, *, roots: tuple[str, ...] | list[str] = (), split: str
         raise ValueError(f"Mined pairs have splits 'train' and 'test' (held out); got split {split!r}.")
     if not 0.0 <= holdout_fraction < 1.0:
         raise ValueError(f"`mining.holdout_fraction` must be in [0, 1); got {holdout_fraction!r}.")
-    functions = mine_functions(roots, include_stdlib=include_stdlib, max_code_chars=max_code_chars)
+    folders = [*map(str, roots), *(str(package_root(name)) for name in packages)]
+    functions = mine_functions(folders, include_stdlib=include_stdlib, max_code_chars=max_code_chars)
     want_test = split == "test"
     chosen = [f for f in functions if is_held_out(f.identity, holdout_fraction, seed) == want_test]
     pairs = [pair_for(function, kind) for function in chosen]

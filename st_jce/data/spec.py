@@ -61,7 +61,8 @@ class DatasetSpec:
         Keep at most this many pairs, sampled after a fixed-seed shuffle.
     mining
         For ``stdlib``: ``kind`` (``nl2code`` / ``code2nl`` / ``code2completion``), ``roots`` (extra source
-        folders), ``holdout_fraction``, ``seed``, ``max_code_chars``.
+        folders), ``packages`` (installed packages by import name), ``holdout_fraction``, ``seed``,
+        ``max_code_chars``.
     weight
         Proportional mixing factor relative to the other datasets.
     """
@@ -186,6 +187,10 @@ class DatasetSpec:
         roots = self.mining.get("roots", [])
         if not isinstance(roots, (list, tuple)) or not all(isinstance(root, str) for root in roots):
             raise ValueError(f"{key('mining.roots')}: must be a list of folder paths; got {roots!r}.")
+        packages = self.mining.get("packages", [])
+        if not isinstance(packages, (list, tuple)) or not all(isinstance(name, str) for name in packages):
+            raise ValueError(f"{key('mining.packages')}: must be a list of import names; got {packages!r}.")
+
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], index: int = 0) -> DatasetSpec:
@@ -202,8 +207,9 @@ class DatasetSpec:
         if not isinstance(mining, dict):
             raise ValueError(f"{config_key(index, 'mining')}: must be a mapping such as {{kind: nl2code}}.")
         values["mining"] = dict(mining)
-        if isinstance(values["mining"].get("roots"), str):
-            values["mining"]["roots"] = [values["mining"]["roots"]]
+        for option in ("roots", "packages"):
+            if isinstance(values["mining"].get(option), str):
+                values["mining"][option] = [values["mining"][option]]
         if not values.get("name"):
             if source in ("registry", "hub") and values.get("path"):
                 values["name"] = values["path"]

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from st_jce.data.local import local_columns
+from st_jce.data.mining import package_root
 from st_jce.data.spec import DatasetSpec, config_key
 
 logger = logging.getLogger(__name__)
 
 
 def _file_problems(spec: DatasetSpec, index: int) -> list[str]:
-    """What is wrong with the files a spec reads (local files and their columns, mining roots)."""
+    """What is wrong with the files a spec reads (local files and their columns, mining roots and packages)."""
     if spec.source == "local":
         try:
             available = local_columns(spec.path)
@@ -37,8 +38,14 @@ def _file_problems(spec: DatasetSpec, index: int) -> list[str]:
                 for key, column in (("query_column", spec.query_column), ("document_column", spec.document_column))
                 if column not in available and column.split(".", 1)[0] not in available]
     if spec.source == "stdlib":
-        return [f"{config_key(index, 'mining.roots')}: folder {root!r} does not exist; fix or remove it."
-                for root in spec.mining.get("roots", []) if not Path(root).expanduser().is_dir()]
+        problems = [f"{config_key(index, 'mining.roots')}: folder {root!r} does not exist; fix or remove it."
+                    for root in spec.mining.get("roots", []) if not Path(root).expanduser().is_dir()]
+        for name in spec.mining.get("packages", []):
+            try:
+                package_root(name)
+            except ModuleNotFoundError as error:
+                problems.append(f"{config_key(index, 'mining.packages')}: {error}")
+        return problems
     return []
 
 
@@ -47,7 +54,7 @@ def validate_specs(specs: list[DatasetSpec | dict[str, Any]]) -> list[DatasetSpe
 
     Checks: each entry's keys and values (source, registry name, task type, mining options), unique
     names, local files exist and have the configured columns (reading only their header / first
-    record), mining roots exist. Hub datasets cannot be checked offline; they fail when loaded.
+    record), mining roots exist and mining packages are installed. Hub datasets cannot be checked offline; they fail when loaded.
     Registry entries that contain an evaluation set of ``../shared/data`` are logged as warnings.
 
     Raises

@@ -203,8 +203,9 @@ def parse_data(data: Iterable[str | tuple[str | os.PathLike, str]] | None,
     return parsed
 
 
-def load_model(model_name_or_path: str | os.PathLike) -> SentenceTransformer:
-    """An st-jce model through :func:`st_jce.load`; any other sentence-transformers model as it is."""
+def load_model(model_name_or_path: str | os.PathLike, *, device: str | None = None) -> SentenceTransformer:
+    """An st-jce model through :func:`st_jce.load`; any other sentence-transformers model as it is; on
+    ``device`` (default: a GPU when there is one)."""
     model_dir = resolve_model_dir(model_name_or_path)
     modules_file = model_dir / "modules.json"
     if not modules_file.is_file():
@@ -212,8 +213,8 @@ def load_model(model_name_or_path: str | os.PathLike) -> SentenceTransformer:
                                 "point st-jce eval at a saved model directory or Hub id.")
     modules = json.loads(modules_file.read_text())
     if any(str(entry.get("type", "")).startswith("st_jce") for entry in modules):
-        return load(model_dir)
-    return SentenceTransformer(str(model_dir))
+        return load(model_dir, device=device)
+    return SentenceTransformer(str(model_dir), device=device)
 
 
 def set_max_seq_length(model: SentenceTransformer, max_seq_length: int | None) -> int | None:

@@ -12,6 +12,7 @@ Examples
 """
 
 from st_jce.training.arguments import DataArguments, LossArguments, ModelArguments, parse_args, resolve_backbone
+from st_jce.training.distillation import teacher_datasets
 from st_jce.training.evaluator import LocalRetrievalEvaluator
 from st_jce.training.loss import build_loss, default_matryoshka_dims, resolve_matryoshka_dims
 from st_jce.training.report import comparison_table
@@ -21,5 +22,5 @@ from st_jce.training.trainer import CodeEmbedderTrainer
 __all__ = [
     "CodeEmbedderTrainer", "DataArguments", "LocalRetrievalEvaluator", "LossArguments", "ModelArguments",
     "build_loss", "comparison_table", "dataset_prompts", "default_matryoshka_dims", "parse_args",
-    "resolve_backbone", "resolve_matryoshka_dims", "train",
+    "resolve_backbone", "resolve_matryoshka_dims", "teacher_datasets", "train",
 ]

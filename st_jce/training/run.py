@@ -3,7 +3,8 @@
 1. check the whole config (datasets, evaluation folders, checkpoint, Matryoshka dims) before any work;
 2. build the model (:func:`st_jce.build_model`) and the loss (:func:`st_jce.training.build_loss`);
 3. load every dataset as (query, document) pairs, scaled by its ``weight``; the trainer's ``prompts`` give
-   each dataset the query / document prefixes of its task type, so no prefix is typed into a config;
+   each dataset the query / document prefixes of its task type, so no prefix is typed into a config; with a
+   ``teacher``, add each dataset's distillation copy (:mod:`st_jce.training.distillation`);
 4. evaluate the zero-shot baseline and the untrained model on the local folders (if any), train with
    the no-duplicates batch sampler and proportional dataset mixing, evaluate again;
 5. save ``output_dir/final`` (st-jce format, model card with the training config and the results),
@@ -32,6 +33,12 @@ from st_jce.modules import MissingPrefixWarning
 from st_jce.prefixes import PREFIXES
 from st_jce.publish import push_model, write_model_card
 from st_jce.training.arguments import DataArguments, LossArguments, ModelArguments, resolve_backbone
+from st_jce.training.distillation import (
+    DISTANCE_METRIC,
+    distillation_loss,
+    teacher_datasets,
+    with_teacher_copies,
+)
 from st_jce.training.evaluator import LocalRetrievalEvaluator
 from st_jce.training.loss import build_loss
 from st_jce.training.mixing import weighted
@@ -126,7 +133,15 @@ def training_record(specs: list[DatasetSpec], sizes: dict[str, int], model_args:
                    "temperature": loss_args.temperature, "gather_across_devices": loss_args.gather_across_devices}
     if loss_args.cached:
         loss_record["mini_batch_size"] = loss_args.mini_batch_size
+    if loss_args.teacher:
+        loss_record.update(teacher=loss_args.teacher, teacher_weight=loss_args.teacher_weight,
+                           teacher_loss=f"EmbedDistillLoss(distance_metric={DISTANCE_METRIC!r})")
     return {"datasets": datasets, "hyperparameters": hyperparameters, "loss": loss_record}
+
+
+def autocast_dtype(training_args: SentenceTransformerTrainingArguments) -> torch.dtype | None:
+    """The mixed precision of training (``None`` without), which encoding outside the trainer also uses."""
+    return torch.bfloat16 if training_args.bf16 else torch.float16 if training_args.fp16 else None
 
 
 def build_evaluator(eval_data: list[str], output_dir: Path, data_args: DataArguments, model_args: ModelArguments,
@@ -136,11 +151,10 @@ def build_evaluator(eval_data: list[str], output_dir: Path, data_args: DataArgum
     trainer's own evaluation does."""
     if not eval_data:
         return None
-    autocast_dtype = torch.bfloat16 if training_args.bf16 else torch.float16 if training_args.fp16 else None
     return LocalRetrievalEvaluator(eval_data, output_dir / EVAL_DIR, matryoshka_dims=dims,
                                    batch_size=training_args.per_device_eval_batch_size,
                                    max_seq_length=data_args.eval_max_seq_length or model_args.max_seq_length,
-                                   autocast_dtype=autocast_dtype)
+                                   autocast_dtype=autocast_dtype(training_args))
 
 
 def evaluate_baseline(baseline: str, evaluator: LocalRetrievalEvaluator) -> dict:
@@ -164,6 +178,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossA
     specs = validate_specs(data_args.datasets)
     eval_data = check_eval_data(data_args.eval_data, skip_missing=data_args.eval_skip_missing)
     checkpoint = resolve_checkpoint(training_args)
+    teacher = loss_args.resolved_teacher()
     if training_args.push_to_hub and not training_args.hub_model_id:
         raise ValueError("hub_model_id: required with --push_to_hub; set it to 'owner/name'.")
 
@@ -176,14 +191,25 @@ def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossA
     model[0].auto_model.config.matryoshka_dimensions = loss.matryoshka_dims
 
     with training_args.main_process_first(desc="loading the training data"):
-        train_dataset = DatasetDict({spec.name: weighted(load_pairs(spec), spec.weight) for spec in specs})
+        pairs = {spec.name: load_pairs(spec) for spec in specs}
+        weights = {spec.name: spec.weight for spec in specs}
+        train_dataset = DatasetDict({name: weighted(rows, weights[name]) for name, rows in pairs.items()})
+        if teacher:
+            train_dataset.update(teacher_datasets(
+                teacher, model, pairs, weights, teacher_weight=loss_args.teacher_weight,
+                max_seq_length=model_args.max_seq_length, batch_size=training_args.per_device_eval_batch_size,
+                autocast_dtype=autocast_dtype(training_args), device=str(training_args.device)))
     training_args.prompts = dataset_prompts(specs)
+    losses = loss
+    if teacher:
+        training_args.prompts = with_teacher_copies(training_args.prompts)
+        losses = with_teacher_copies({name: loss for name in pairs}, distillation_loss(model))
     # The trainer would push raw checkpoints; the final model is pushed once, in the chosen format, below.
     push_to_hub, training_args.push_to_hub = training_args.push_to_hub, False
     output_dir = Path(training_args.output_dir)
     evaluator = build_evaluator(eval_data, output_dir, data_args, model_args, training_args, loss.matryoshka_dims)
     with model_card_widgets_unprefixed():
-        trainer = CodeEmbedderTrainer(model=model, args=training_args, train_dataset=train_dataset, loss=loss,
+        trainer = CodeEmbedderTrainer(model=model, args=training_args, train_dataset=train_dataset, loss=losses,
                                       evaluator=evaluator, callbacks=callbacks)
 
     results: dict[str, dict] = {}

@@ -192,3 +192,32 @@ def test_bad_mining_arguments_name_the_fix():
         mine_pairs("nl2code", split="validation")
     with pytest.raises(FileNotFoundError, match="mining.roots"):
         mine_pairs("nl2code", roots=["/no/such/folder"])
+
+
+def test_packages_are_mined_from_their_installed_folder(tmp_path, monkeypatch):
+    package = tmp_path / "site" / "demo_functions"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    _write_module(package, "ops.py", '''
+        def scaled(values, factor):
+            """Multiply every value of the list by the factor."""
+            result = [value * factor for value in values]
+            return result
+        ''')
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    importlib.invalidate_caches()
+    by_name = mine_pairs("nl2code", packages=["demo_functions"], include_stdlib=False, holdout_fraction=0.0)
+    by_folder = mine_pairs("nl2code", roots=[package], include_stdlib=False, holdout_fraction=0.0)
+    assert by_name["query"] == ["Multiply every value of the list by the factor."]
+    assert by_name.to_dict() == by_folder.to_dict()
+    assert mining.package_root("demo_functions") == package
+
+
+def test_packages_that_cannot_be_mined_name_the_fix(tmp_path, monkeypatch):
+    with pytest.raises(ModuleNotFoundError, match=r"no installed package 'no_such_package'; install it"):
+        mine_pairs("nl2code", packages=["no_such_package"])
+    (tmp_path / "single_module.py").write_text("x = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    with pytest.raises(ModuleNotFoundError, match=r"'single_module' is a single module.*`mining.roots`"):
+        mine_pairs("nl2code", packages=["single_module"])

@@ -29,6 +29,8 @@ from st_jce.data import REGISTRY, DatasetSpec, validate_specs
      ["'depth'"]),
     ({"name": "s", "source": "stdlib", "mining": {"kind": "nl2code", "holdout_fraction": 1.5}},
      "datasets[0].mining.holdout_fraction", ["[0, 1)"]),
+    ({"name": "s", "source": "stdlib", "mining": {"kind": "nl2code", "packages": [3]}},
+     "datasets[0].mining.packages", ["list of import names"]),
     ({"name": "cosqa", "subset": "python"}, "datasets[0].subset", ["no subsets"]),
     ({"name": "coir-codesearchnet", "subset": "cobol"}, "datasets[0].subset", ["python"]),
     ({"name": "cosqa", "max_samples": 0}, "datasets[0].max_samples", ["positive integer"]),
@@ -54,10 +56,13 @@ def test_every_problem_is_listed_at_once(tmp_path):
     with pytest.raises(ValueError) as error:
         validate_specs([{"name": "cosqa"}, {"name": "cosqa"}, {"name": "nope"},
                         {"name": "f", "source": "local", "path": str(tmp_path / "missing.csv"), "task_type": "qa"},
-                        {"source": "stdlib", "mining": {"kind": "nl2code", "roots": [str(tmp_path / "gone")]}}])
+                        {"source": "stdlib", "mining": {"kind": "nl2code", "roots": [str(tmp_path / "gone")]}},
+                        {"name": "p", "source": "stdlib", "mining": {"kind": "nl2code", "packages": ["json", "gone"]}}])
     lines = str(error.value).splitlines()[1:]
     assert [line.split(":")[0].strip() for line in lines] == [
-        "datasets[1].name", "datasets[2].name", "datasets[3].path", "datasets[4].mining.roots"]
+        "datasets[1].name", "datasets[2].name", "datasets[3].path", "datasets[4].mining.roots",
+        "datasets[5].mining.packages"]
+    assert "'gone'" in lines[-1] and "'json'" not in lines[-1]
     assert "duplicate name 'cosqa' (also datasets[0])" in lines[0]
 
 
@@ -76,6 +81,8 @@ def test_defaults_and_aliases():
         "stdlib-code2completion", "code2completion", "code2completion")
     roots = DatasetSpec.from_dict({"source": "stdlib", "mining": {"kind": "nl2code", "roots": "src"}})
     assert roots.mining["roots"] == ["src"]
+    packages = DatasetSpec.from_dict({"source": "stdlib", "mining": {"kind": "nl2code", "packages": "json"}})
+    assert packages.mining["packages"] == ["json"]
 
 
 def test_registry_task_type_can_be_overridden_but_is_validated():

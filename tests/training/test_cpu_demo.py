@@ -1,9 +1,10 @@
 """The README's main job, ``python train_st.py configs/cpu-demo.yaml``, end to end: training lifts the recipe's
-pipeline (prefixes + last-token pooling) well above where it starts on evaluation sets it never saw, and the
-zero-shot MiniLM it is compared with scores what the issue measured. Slow: the full demo (~8 minutes on 2 cores).
+pipeline (prefixes + last-token pooling) well above where it starts on evaluation sets it never saw, to within
+0.03 nDCG@10 of zero-shot MiniLM on MBPP, and the zero-shot MiniLM it is compared with scores what the issue
+measured. Slow: the full demo (~9 minutes on 2 cores).
 
 Not asserted, because it does not hold yet: the trained model beating zero-shot MiniLM (mean pooling) on MBPP
-(0.716 against 0.748; see README, "The CPU demo")."""
+(0.730 against 0.748; see README, "The CPU demo")."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def test_cpu_demo_trains_the_recipe_well_past_its_start(minilm_path, shared_data
     assert set(after) == {"mbpp", "spider-dev", "mlquestions", "codexglue-java2cs"}
     assert all(after[task] > before[task] for task in after)
     assert after["mbpp"] > before["mbpp"] + 0.1
-    assert after["spider-dev"] > zero_shot["spider-dev"]
+    # Without the teacher and the mined libraries the gap was 0.032 (0.716 against 0.748).
+    assert after["mbpp"] > zero_shot["mbpp"] - 0.03
+    assert after["codexglue-java2cs"] > zero_shot["codexglue-java2cs"] - 0.01
     model = st_jce.load(output_dir / "final")
     assert model.encode_query(["sort a list"], task_type="nl2code").shape == (1, 384)

