@@ -1,8 +1,8 @@
 """Mine (query, document) training pairs from Python source that is already on the machine.
 
 Every function or method with a useful docstring in the installed standard library (plus any extra
-source folders, or installed packages named by their import name) becomes one :class:`MinedFunction`: its docstring and its source with the docstring
-removed. From those, three kinds of pairs are built:
+source folders, or installed packages named by their import name) becomes one :class:`MinedFunction`: its
+docstring and its source with the docstring removed. From those, three kinds of pairs are built:
 
 - ``nl2code``: docstring summary (first paragraph) -> function source without its docstring;
 - ``code2nl``: function source without its docstring -> the whole docstring;
@@ -288,8 +288,7 @@ def pair_for(function: MinedFunction, kind: str) -> tuple[str, str]:
 
 
 def mine_pairs(kind: str, *, roots: tuple[str, ...] | list[str] = (), packages: tuple[str, ...] | list[str] = (),
-               split: str = "train",
-               holdout_fraction: float = DEFAULT_HOLDOUT_FRACTION, seed: int = 0,
+               split: str = "train", holdout_fraction: float = DEFAULT_HOLDOUT_FRACTION, seed: int = 0,
                max_code_chars: int = DEFAULT_MAX_CODE_CHARS, include_stdlib: bool = True) -> datasets.Dataset:
     """(query, document) pairs of ``kind`` from the standard library (and ``roots``, ``packages``) as a ``Dataset``.
 

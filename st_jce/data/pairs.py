@@ -101,8 +101,8 @@ def _raw_rows(spec: DatasetSpec, split: str) -> tuple[datasets.Dataset, str, str
             raise ValueError(f"Dataset {spec.name!r}: local files are one 'train' split; got split {split!r}.")
         return load_local(spec.path), spec.query_column, spec.document_column
     mining = spec.mining
-    rows = mine_pairs(spec.mining_kind, roots=tuple(mining.get("roots", ())), packages=tuple(mining.get("packages", ())),
-                      split=split,
+    rows = mine_pairs(spec.mining_kind, roots=tuple(mining.get("roots", ())),
+                      packages=tuple(mining.get("packages", ())), split=split,
                       holdout_fraction=mining.get("holdout_fraction", DEFAULT_HOLDOUT_FRACTION),
                       seed=mining.get("seed", 0), max_code_chars=mining.get("max_code_chars", DEFAULT_MAX_CODE_CHARS))
     return rows, "query", "document"

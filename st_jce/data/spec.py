@@ -184,13 +184,10 @@ class DatasetSpec:
             value = self.mining.get(option, 0)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{key('mining.' + option)}: must be a non-negative integer; got {value!r}.")
-        roots = self.mining.get("roots", [])
-        if not isinstance(roots, (list, tuple)) or not all(isinstance(root, str) for root in roots):
-            raise ValueError(f"{key('mining.roots')}: must be a list of folder paths; got {roots!r}.")
-        packages = self.mining.get("packages", [])
-        if not isinstance(packages, (list, tuple)) or not all(isinstance(name, str) for name in packages):
-            raise ValueError(f"{key('mining.packages')}: must be a list of import names; got {packages!r}.")
-
+        for option, items in (("roots", "folder paths"), ("packages", "import names")):
+            value = self.mining.get(option, [])
+            if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+                raise ValueError(f"{key('mining.' + option)}: must be a list of {items}; got {value!r}.")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], index: int = 0) -> DatasetSpec:

@@ -54,7 +54,8 @@ def validate_specs(specs: list[DatasetSpec | dict[str, Any]]) -> list[DatasetSpe
 
     Checks: each entry's keys and values (source, registry name, task type, mining options), unique
     names, local files exist and have the configured columns (reading only their header / first
-    record), mining roots exist and mining packages are installed. Hub datasets cannot be checked offline; they fail when loaded.
+    record), mining roots exist and mining packages are installed. Hub datasets cannot be checked offline;
+    they fail when loaded.
     Registry entries that contain an evaluation set of ``../shared/data`` are logged as warnings.
 
     Raises

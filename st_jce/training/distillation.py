@@ -17,15 +17,14 @@ Examples
 >>> from datasets import Dataset
 >>> pairs = Dataset.from_dict({"query": ["add two numbers"], "document": ["def add(a, b):\\n    return a + b"]})
 >>> vectors = {"add two numbers": np.array([1.0, 0.0]), "def add(a, b):\\n    return a + b": np.array([0.0, 1.0])}
->>> labelled_pairs(pairs, vectors)["label"]
-[[[1.0, 0.0], [0.0, 1.0]]]
+>>> labelled_pairs(pairs, vectors)[0]["label"]
+[[1.0, 0.0], [0.0, 1.0]]
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from contextlib import nullcontext
 
 import numpy as np
 import torch
@@ -62,9 +61,9 @@ def teacher_vectors(teacher: SentenceTransformer, texts: list[str], *, max_seq_l
     """The teacher's embedding of each distinct text, read at most ``max_seq_length`` tokens as the student is."""
     distinct = list(dict.fromkeys(texts))
     teacher.max_seq_length = min(teacher.max_seq_length or max_seq_length, max_seq_length)
-    autocast = (torch.autocast(teacher.device.type, dtype=autocast_dtype) if autocast_dtype is not None
-                else nullcontext())
-    with torch.inference_mode(), autocast:
+    # As LocalRetrievalEvaluator encodes: in the training precision when it is a mixed one.
+    precision = torch.autocast(teacher.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None)
+    with torch.inference_mode(), precision:
         embeddings = teacher.encode(distinct, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=True)
     return dict(zip(distinct, embeddings.astype(np.float32)))
 
