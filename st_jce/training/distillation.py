@@ -2,7 +2,7 @@
 
 Besides the recipe's contrastive loss, the model also learns to give every training text the embedding a
 teacher model gives it — with the teacher's own pooling and no prefixes. The teacher encodes each distinct
-query and document once before training; each dataset ``NAME`` then gets a copy ``NAME-teacher`` whose
+query and document once before training (under DDP, each process a share); each dataset ``NAME`` then gets a copy ``NAME-teacher`` whose
 ``label`` column holds those embeddings, trained with sentence-transformers' ``EmbedDistillLoss``
 (cosine distance) under the same prefixes, and drawn ``teacher_weight`` times as often as ``NAME``.
 
@@ -58,14 +58,42 @@ def load_teacher(name: str, student: SentenceTransformer, device: str | None = N
 
 def teacher_vectors(teacher: SentenceTransformer, texts: list[str], *, max_seq_length: int, batch_size: int,
                     autocast_dtype: torch.dtype | None = None) -> dict[str, np.ndarray]:
-    """The teacher's embedding of each distinct text, read at most ``max_seq_length`` tokens as the student is."""
+    """The teacher's embedding of each distinct text, read at most ``max_seq_length`` tokens as the student is.
+
+    Under DDP every process encodes its share of the texts (every ``world_size``-th one) and the shares are
+    gathered, so each process gets the same vectors in a ``1 / world_size`` of the time; every process
+    must call it.
+    """
     distinct = list(dict.fromkeys(texts))
+    rank, world_size = _rank_and_world_size()
     teacher.max_seq_length = min(teacher.max_seq_length or max_seq_length, max_seq_length)
     # As LocalRetrievalEvaluator encodes: in the training precision when it is a mixed one.
     precision = torch.autocast(teacher.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None)
     with torch.inference_mode(), precision:
-        embeddings = teacher.encode(distinct, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=True)
-    return dict(zip(distinct, embeddings.astype(np.float32)))
+        share = teacher.encode(distinct[rank::world_size], batch_size=batch_size, convert_to_tensor=True,
+                               show_progress_bar=True)
+    share = share.float().reshape(-1, teacher.get_embedding_dimension())
+    embeddings = _gathered_shares(share, len(distinct), world_size) if world_size > 1 else share.cpu().numpy()
+    return dict(zip(distinct, embeddings))
+
+
+def _rank_and_world_size() -> tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def _gathered_shares(share: torch.Tensor, count: int, world_size: int) -> np.ndarray:
+    """Every process's ``share`` (rows ``rank::world_size`` of ``count``), gathered back into row order."""
+    padded = share.new_zeros((-(-count // world_size), share.shape[1]))  # all_gather takes equal shapes
+    padded[:len(share)] = share
+    shares = [torch.empty_like(padded) for _ in range(world_size)]
+    torch.distributed.all_gather(shares, padded)
+    embeddings = np.empty((count, share.shape[1]), dtype=np.float32)
+    for rank, gathered in enumerate(shares):
+        rows = len(range(rank, count, world_size))
+        embeddings[rank::world_size] = gathered[:rows].cpu().numpy()
+    return embeddings
 
 
 def labelled_pairs(pairs: Dataset, vectors: Mapping[str, np.ndarray]) -> Dataset:
@@ -75,15 +103,14 @@ def labelled_pairs(pairs: Dataset, vectors: Mapping[str, np.ndarray]) -> Dataset
     return pairs.add_column("label", labels)
 
 
-def teacher_datasets(teacher_name: str, student: SentenceTransformer, pairs: Mapping[str, Dataset],
-                     weights: Mapping[str, float], *, teacher_weight: float, max_seq_length: int, batch_size: int,
-                     autocast_dtype: torch.dtype | None = None, device: str | None = None) -> DatasetDict:
+def teacher_datasets(teacher: SentenceTransformer, pairs: Mapping[str, Dataset], weights: Mapping[str, float], *,
+                     teacher_weight: float, max_seq_length: int, batch_size: int,
+                     autocast_dtype: torch.dtype | None = None) -> DatasetDict:
     """The ``NAME-teacher`` datasets: each dataset's pairs (scaled by ``weight × teacher_weight``) with labels.
 
-    ``pairs`` are the datasets before weighting; the teacher encodes each distinct text of all of them once,
-    and is released when this returns, before training allocates.
+    ``pairs`` are the datasets before weighting; the teacher (:func:`load_teacher`) encodes each distinct text
+    of all of them once (under DDP, shared out between the processes).
     """
-    teacher = load_teacher(teacher_name, student, device)
     chosen = {name: weighted(rows, weights[name] * teacher_weight) for name, rows in pairs.items()}
     texts = [text for rows in chosen.values() for column in ("query", "document") for text in rows[column]]
     vectors = teacher_vectors(teacher, texts, max_seq_length=max_seq_length, batch_size=batch_size,

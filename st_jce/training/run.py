@@ -36,6 +36,7 @@ from st_jce.training.arguments import DataArguments, LossArguments, ModelArgumen
 from st_jce.training.distillation import (
     DISTANCE_METRIC,
     distillation_loss,
+    load_teacher,
     teacher_datasets,
     with_teacher_copies,
 )
@@ -192,13 +193,15 @@ def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossA
 
     with training_args.main_process_first(desc="loading the training data"):
         pairs = {spec.name: load_pairs(spec) for spec in specs}
-        weights = {spec.name: spec.weight for spec in specs}
-        train_dataset = DatasetDict({name: weighted(rows, weights[name]) for name, rows in pairs.items()})
-        if teacher:
-            train_dataset.update(teacher_datasets(
-                teacher, model, pairs, weights, teacher_weight=loss_args.teacher_weight,
-                max_seq_length=model_args.max_seq_length, batch_size=training_args.per_device_eval_batch_size,
-                autocast_dtype=autocast_dtype(training_args), device=str(training_args.device)))
+        teacher_model = load_teacher(teacher, model, str(training_args.device)) if teacher else None
+    weights = {spec.name: spec.weight for spec in specs}
+    train_dataset = DatasetDict({name: weighted(rows, weights[name]) for name, rows in pairs.items()})
+    if teacher_model is not None:  # outside main_process_first: every process encodes a share of the texts
+        train_dataset.update(teacher_datasets(
+            teacher_model, pairs, weights, teacher_weight=loss_args.teacher_weight,
+            max_seq_length=model_args.max_seq_length, batch_size=training_args.per_device_eval_batch_size,
+            autocast_dtype=autocast_dtype(training_args)))
+        del teacher_model  # released before training allocates
     training_args.prompts = dataset_prompts(specs)
     losses = loss
     if teacher:

@@ -11,7 +11,7 @@ from train_helpers import run_argv, write_pairs
 
 import st_jce
 from st_jce.training import parse_args, teacher_datasets, train
-from st_jce.training.distillation import TEACHER_SUFFIX, with_teacher_copies
+from st_jce.training.distillation import TEACHER_SUFFIX, load_teacher, with_teacher_copies
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def pairs() -> Dataset:
 
 def test_labels_are_the_teachers_own_embeddings(minilm_path, pairs):
     student = st_jce.build_model(minilm_path, pooling="last_token", max_seq_length=16)
-    copies = teacher_datasets(minilm_path, student, {"rows": pairs}, {"rows": 1.0}, teacher_weight=1.0,
+    copies = teacher_datasets(load_teacher(minilm_path, student), {"rows": pairs}, {"rows": 1.0}, teacher_weight=1.0,
                               max_seq_length=16, batch_size=4)
     assert list(copies) == ["rows" + TEACHER_SUFFIX]
     labelled = copies["rows" + TEACHER_SUFFIX]
@@ -41,7 +41,7 @@ def test_labels_are_the_teachers_own_embeddings(minilm_path, pairs):
 
 def test_copies_are_scaled_by_weight_times_teacher_weight(minilm_path, pairs):
     student = st_jce.build_model(minilm_path, pooling="last_token", max_seq_length=16)
-    copies = teacher_datasets(minilm_path, student, {"a": pairs, "b": pairs}, {"a": 1.0, "b": 0.5},
+    copies = teacher_datasets(load_teacher(minilm_path, student), {"a": pairs, "b": pairs}, {"a": 1.0, "b": 0.5},
                               teacher_weight=2.0, max_seq_length=16, batch_size=8)
     assert {name: len(rows) for name, rows in copies.items()} == {"a-teacher": 2 * len(pairs),
                                                                    "b-teacher": len(pairs)}
