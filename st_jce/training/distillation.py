@@ -2,9 +2,10 @@
 
 Besides the recipe's contrastive loss, the model also learns to give every training text the embedding a
 teacher model gives it — with the teacher's own pooling and no prefixes. The teacher encodes each distinct
-query and document once before training (under DDP, each process a share); each dataset ``NAME`` then gets a copy ``NAME-teacher`` whose
-``label`` column holds those embeddings, trained with sentence-transformers' ``EmbedDistillLoss``
-(cosine distance) under the same prefixes, and drawn ``teacher_weight`` times as often as ``NAME``.
+query and document once before training (under DDP, each process a share); each dataset ``NAME`` then gets
+a copy ``NAME-teacher`` whose ``label`` column holds those embeddings, trained with sentence-transformers'
+``EmbedDistillLoss`` (cosine distance) under the same prefixes, and drawn ``teacher_weight`` times as often
+as ``NAME``.
 
 Why: a backbone that was pre-trained as an embedding model for another pooling (all-MiniLM-L6-v2: mean
 pooling) starts with a poor last-token state; a short run relearns more of its pre-trained geometry for that
@@ -78,6 +79,7 @@ def teacher_vectors(teacher: SentenceTransformer, texts: list[str], *, max_seq_l
 
 
 def _rank_and_world_size() -> tuple[int, int]:
+    """This process's rank and the number of processes (0 and 1 outside a process group)."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
     return 0, 1

@@ -18,8 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def torchrun(script: Path, arguments: list[str], cwd: Path) -> subprocess.CompletedProcess:
     """``script arguments`` under ``torchrun --nproc_per_node 2``; fails the test unless it exits 0."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-               str(script), *arguments]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+               "--master_port", str(free_port()), str(script), *arguments]
     env = {**os.environ, "OMP_NUM_THREADS": "1",
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
