@@ -32,6 +32,7 @@ import torch
 from datasets import Dataset, DatasetDict
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.losses import EmbedDistillLoss
+from sentence_transformers.util import all_gather, get_rank, get_world_size
 
 from st_jce.evaluation import load_model
 from st_jce.training.mixing import weighted
@@ -66,7 +67,7 @@ def teacher_vectors(teacher: SentenceTransformer, texts: list[str], *, max_seq_l
     must call it.
     """
     distinct = list(dict.fromkeys(texts))
-    rank, world_size = _rank_and_world_size()
+    rank, world_size = get_rank(), get_world_size()
     teacher.max_seq_length = min(teacher.max_seq_length or max_seq_length, max_seq_length)
     # As LocalRetrievalEvaluator encodes: in the training precision when it is a mixed one.
     precision = torch.autocast(teacher.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None)
@@ -78,24 +79,14 @@ def teacher_vectors(teacher: SentenceTransformer, texts: list[str], *, max_seq_l
     return dict(zip(distinct, embeddings))
 
 
-def _rank_and_world_size() -> tuple[int, int]:
-    """This process's rank and the number of processes (0 and 1 outside a process group)."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    return 0, 1
-
-
 def _gathered_shares(share: torch.Tensor, count: int, world_size: int) -> np.ndarray:
     """Every process's ``share`` (rows ``rank::world_size`` of ``count``), gathered back into row order."""
     padded = share.new_zeros((-(-count // world_size), share.shape[1]))  # all_gather takes equal shapes
     padded[:len(share)] = share
-    shares = [torch.empty_like(padded) for _ in range(world_size)]
-    torch.distributed.all_gather(shares, padded)
-    embeddings = np.empty((count, share.shape[1]), dtype=np.float32)
-    for rank, gathered in enumerate(shares):
-        rows = len(range(rank, count, world_size))
-        embeddings[rank::world_size] = gathered[:rows].cpu().numpy()
-    return embeddings
+    gathered = all_gather(padded).reshape(world_size, -1, share.shape[1]).cpu().numpy()
+    # Row i of rank r's share is text i * world_size + r, so interleaving the shares restores the order; the
+    # padding rows land after the last text.
+    return gathered.transpose(1, 0, 2).reshape(-1, share.shape[1])[:count]
 
 
 def labelled_pairs(pairs: Dataset, vectors: Mapping[str, np.ndarray]) -> Dataset:
