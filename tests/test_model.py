@@ -5,7 +5,6 @@ import pytest
 import torch
 
 import st_jce
-from st_jce import dtypes
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +40,6 @@ def test_explicit_dtype_is_honoured(tiny_qwen_dir):
     assert st_jce.build_model(tiny_qwen_dir, dtype="float32")[0].auto_model.dtype == torch.float32
 
 
-@pytest.mark.parametrize("native_bf16, expected", [(True, torch.bfloat16), (False, torch.float32)])
-def test_auto_dtype_follows_cpu_bf16_support(monkeypatch, native_bf16, expected):
-    monkeypatch.setattr(dtypes, "cpu_has_native_bf16", lambda: native_bf16)
-    assert dtypes.resolve_dtype("auto", "cpu") == expected
-
-
 def test_bf16_embeddings_close_to_fp32(tiny_qwen_dir, model):
     texts = ["parse a date string", "def f(): return 1"]
     bf16 = st_jce.build_model(tiny_qwen_dir, dtype="bfloat16").encode_document(texts, task_type="nl2code")
@@ -58,8 +51,8 @@ def test_bf16_embeddings_close_to_fp32(tiny_qwen_dir, model):
 def test_unknown_pooling_and_dtype_are_errors(tiny_qwen_dir):
     with pytest.raises(ValueError, match="Unknown pooling 'cls'"):
         st_jce.build_model(tiny_qwen_dir, pooling="cls")
-    with pytest.raises(ValueError, match="Unknown dtype 'int8'"):
-        st_jce.build_model(tiny_qwen_dir, dtype="int8")
+    with pytest.raises(ValueError, match="Unknown dtype 'int4'"):
+        st_jce.build_model(tiny_qwen_dir, dtype="int4")
 
 
 def test_mean_pooling_for_the_ablation(tiny_qwen_dir):

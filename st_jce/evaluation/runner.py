@@ -10,8 +10,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import mteb
+import torch
 from sentence_transformers import SentenceTransformer
 
+from st_jce.dtypes import resolve_dtype
 from st_jce.evaluation.encoder import PrefixedMatryoshkaEncoder, task_prompts
 from st_jce.evaluation.local_task import LocalRetrievalTask
 from st_jce.evaluation.report import build_summary, write_report
@@ -39,6 +41,7 @@ def evaluate(
     max_seq_length: int | None = 8192,
     use_prefixes: bool = True,
     show_progress_bar: bool = True,
+    dtype: str | torch.dtype | None = "auto",
 ) -> dict:
     """Evaluate ``model`` on retrieval tasks through mteb and write the results into ``output_dir``.
 
@@ -74,6 +77,10 @@ def evaluate(
         ``"query"`` / ``"document"`` prompts apply if it has any (zero-shot baselines).
     show_progress_bar : bool
         Show encoding progress bars.
+    dtype : "auto", str, torch.dtype or None
+        Compute dtype of a model given by name: ``"auto"`` (bf16 where it is native, fp32 elsewhere;
+        :mod:`st_jce.dtypes`), a dtype, or ``None`` for the dtype its weights were saved in. A loaded
+        ``SentenceTransformer`` is evaluated as it is.
 
     Returns
     -------
@@ -93,7 +100,7 @@ def evaluate(
     selected = resolve_tasks(tasks=tasks, benchmark=benchmark, data=data, task_type=task_type)
     model_name = _model_name(model)
     if not isinstance(model, SentenceTransformer):
-        model = load_model(model)
+        model = load_model(model, dtype=dtype)
     dims = resolve_matryoshka_dims(model, matryoshka_dims)
     prompts = task_prompts(model, {task.metadata.name: kind for task, kind in selected}) if use_prefixes else {}
     encoder = PrefixedMatryoshkaEncoder(model, prompts, name=model_name, revision=_revision(model))
@@ -203,9 +210,11 @@ def parse_data(data: Iterable[str | tuple[str | os.PathLike, str]] | None,
     return parsed
 
 
-def load_model(model_name_or_path: str | os.PathLike, *, device: str | None = None) -> SentenceTransformer:
+def load_model(model_name_or_path: str | os.PathLike, *, device: str | None = None,
+               dtype: str | torch.dtype | None = None) -> SentenceTransformer:
     """An st-jce model through :func:`st_jce.load`; any other sentence-transformers model as it is; on
-    ``device`` (default: a GPU when there is one)."""
+    ``device`` (default: a GPU when there is one), in ``dtype`` (:func:`st_jce.dtypes.resolve_dtype`;
+    ``None``: as saved)."""
     model_dir = resolve_model_dir(model_name_or_path)
     modules_file = model_dir / "modules.json"
     if not modules_file.is_file():
@@ -213,8 +222,9 @@ def load_model(model_name_or_path: str | os.PathLike, *, device: str | None = No
                                 "point st-jce eval at a saved model directory or Hub id.")
     modules = json.loads(modules_file.read_text())
     if any(str(entry.get("type", "")).startswith("st_jce") for entry in modules):
-        return load(model_dir, device=device)
-    return SentenceTransformer(str(model_dir), device=device)
+        return load(model_dir, device=device, dtype=dtype)
+    model_kwargs = {"dtype": resolve_dtype(dtype, device)} if dtype is not None else None
+    return SentenceTransformer(str(model_dir), device=device, model_kwargs=model_kwargs)
 
 
 def set_max_seq_length(model: SentenceTransformer, max_seq_length: int | None) -> int | None:

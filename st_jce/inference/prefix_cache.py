@@ -13,6 +13,15 @@ whose text tokens get the positions ``prefix_length + index in the text``. Since
 embeddings only see position differences, the shift this makes against the plain left-padded run
 (which counts the pads as positions) leaves the attention unchanged.
 
+What it saves is the prefix's share of the tokens: a forward costs nearly in proportion to its tokens,
+and the cache's own work (expanding the prefix, concatenating its keys/values, the longer attention)
+is ~0.5% of a forward. For a batch of 32 MBPP queries (13 prefix + 19 text tokens, 0.5B shape, fp32,
+one thread) the token ratio is 1.68 and the measured gain 1.80 with AVX-512 kernels, 1.65 with AVX2
+ones. What it cannot save is the fixed cost of each operator, the same for every forward; it is small
+unless torch runs more threads than there are free cores, when each operator waits for a descheduled
+thread: then (2 threads on 2 busy cores) the same batch gains only 1.2-1.4, and fewer threads
+(``torch.set_num_threads``) are faster anyway.
+
 Examples
 --------
 >>> import tempfile, torch

@@ -86,6 +86,10 @@ class PrefixPrompt(Transformer):
         **kwargs,
     ) -> None:
         super().__init__(model_name_or_path, **kwargs)
+        # A tokenizer with a chat template (Qwen2.5-Coder's, SmolLM2's) makes sentence-transformers render every
+        # text as a chat message; the recipe embeds prefix + text + EOS, so the text modality is the only one.
+        self.modality_config.pop("message", None)
+        self.input_formatter.supported_modalities = list(self.modality_config)
         self._prefix_lengths: dict[str, int] = {}
         self.use_prefix_cache = use_prefix_cache
         self.prefix_cache = PrefixKVCache()

@@ -11,7 +11,8 @@ Examples
 >>> final_dir = train(*args)  # doctest: +SKIP
 """
 
-from st_jce.training.arguments import DataArguments, LossArguments, ModelArguments, parse_args, resolve_backbone
+from st_jce.backbones import resolve_backbone
+from st_jce.training.arguments import CodeEmbedderTrainingArguments, DataArguments, LossArguments, ModelArguments, parse_args
 from st_jce.training.distillation import teacher_datasets
 from st_jce.training.evaluator import LocalRetrievalEvaluator
 from st_jce.training.loss import build_loss, default_matryoshka_dims, resolve_matryoshka_dims
@@ -20,7 +21,7 @@ from st_jce.training.run import dataset_prompts, train
 from st_jce.training.trainer import CodeEmbedderTrainer
 
 __all__ = [
-    "CodeEmbedderTrainer", "DataArguments", "LocalRetrievalEvaluator", "LossArguments", "ModelArguments",
+    "CodeEmbedderTrainer", "CodeEmbedderTrainingArguments", "DataArguments", "LocalRetrievalEvaluator", "LossArguments", "ModelArguments",
     "build_loss", "comparison_table", "dataset_prompts", "default_matryoshka_dims", "parse_args",
     "resolve_backbone", "resolve_matryoshka_dims", "teacher_datasets", "train",
 ]

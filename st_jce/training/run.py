@@ -26,13 +26,15 @@ from sentence_transformers import SentenceTransformerTrainingArguments
 from transformers import TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
+from st_jce.attention import resolve_pooling
+from st_jce.backbones import resolve_backbone
 from st_jce.data import DatasetSpec, load_pairs, validate_specs
 from st_jce.evaluation import load_model, parse_data
 from st_jce.model import CodeEmbedder, build_model
 from st_jce.modules import MissingPrefixWarning
 from st_jce.prefixes import PREFIXES
 from st_jce.publish import push_model, write_model_card
-from st_jce.training.arguments import DataArguments, LossArguments, ModelArguments, resolve_backbone
+from st_jce.training.arguments import DataArguments, LossArguments, ModelArguments
 from st_jce.training.distillation import (
     DISTANCE_METRIC,
     distillation_loss,
@@ -41,6 +43,7 @@ from st_jce.training.distillation import (
     with_teacher_copies,
 )
 from st_jce.training.evaluator import LocalRetrievalEvaluator
+from st_jce.training.freezing import train_top_layers
 from st_jce.training.loss import build_loss
 from st_jce.training.mixing import weighted
 from st_jce.training.report import comparison_table
@@ -126,6 +129,7 @@ def training_record(specs: list[DatasetSpec], sizes: dict[str, int], model_args:
         "learning_rate": training_args.learning_rate, "lr_scheduler_type": str(training_args.lr_scheduler_type.value),
         "warmup_steps": training_args.warmup_steps, "weight_decay": training_args.weight_decay,
         "max_seq_length": model_args.max_seq_length, "pooling": model_args.pooling, "bf16": training_args.bf16,
+        **({"trainable_top_layers": model_args.trainable_top_layers} if model_args.trainable_top_layers else {}),
         "seed": training_args.seed, "batch_sampler": str(training_args.batch_sampler.value),
         "multi_dataset_batch_sampler": str(training_args.multi_dataset_batch_sampler.value),
     }
@@ -187,6 +191,11 @@ def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossA
         model_args.resolved_backbone(), max_seq_length=model_args.max_seq_length, dtype=model_args.dtype,
         append_eos=model_args.append_eos, padding_side=model_args.padding_side, pooling=model_args.pooling,
         attn_implementation=model_args.attn_implementation)
+    model_args.pooling = resolve_pooling(model_args.pooling, model[0].auto_model.config)  # the card says which ran
+    if model_args.trainable_top_layers:
+        trainable = train_top_layers(model[0].auto_model, model_args.trainable_top_layers)
+        logger.info("Training the top %d layers: %d of %d parameters.", model_args.trainable_top_layers, trainable,
+                    sum(parameter.numel() for parameter in model.parameters()))
     loss = build_loss(model, loss_args)
     # The convention that st-jce eval, vLLM and sglang read the truncation sizes from.
     model[0].auto_model.config.matryoshka_dimensions = loss.matryoshka_dims

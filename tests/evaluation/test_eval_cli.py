@@ -33,7 +33,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_eval_matches_ndcg_from_encode_query_and_encode_document(minilm_path, mbpp_slice, tmp_path):
     output_dir = tmp_path / "out"
     run = run_cli("eval", minilm_path, "--data", f"{mbpp_slice}:nl2code", "--matryoshka-dims", "64,128",
-                  "--max-seq-length", "256", "--output-dir", str(output_dir))
+                  "--max-seq-length", "256", "--dtype", "float32", "--output-dir", str(output_dir))
     assert run.returncode == 0, run.stderr[-3000:]
     summary = json.loads((output_dir / "summary.json").read_text())
     task = summary["tasks"]["mbpp-slice"]

@@ -25,7 +25,7 @@ def test_native_and_portable_score_the_same(native_and_portable_dirs, mbpp_slice
     scores = {}
     for name, folder in (("native", native), ("portable", portable)):
         summary = evaluate(str(folder), data=[(mbpp_slice, "qa")], matryoshka_dims=[16], max_seq_length=128,
-                           output_dir=tmp_path / name, show_progress_bar=False)
+                           output_dir=tmp_path / name, show_progress_bar=False, dtype="float32")
         scores[name] = summary["tasks"]["mbpp-slice"]["by_dim"]
         assert summary["settings"]["max_seq_length"] == 128
     assert scores["native"] == pytest.approx(scores["portable"], abs=1e-4)

@@ -127,7 +127,7 @@ def test_unknown_task_type_lists_valid_ones(models):
 
 
 def test_minilm_encoder_backbone_pools_its_sep_token(minilm_path):
-    model = st_jce.build_model(minilm_path, dtype="float32")
+    model = st_jce.build_model(minilm_path, dtype="float32", pooling="last_token")
     assert model[0].append_eos is False  # BERT closes texts with [SEP] already
     backbone, tokenizer = AutoModel.from_pretrained(minilm_path).eval(), AutoTokenizer.from_pretrained(minilm_path)
     text = TABLE_1["code2nl"][0] + "def f(x): return x * 2"
@@ -135,3 +135,17 @@ def test_minilm_encoder_backbone_pools_its_sep_token(minilm_path):
         hidden = backbone(**tokenizer([text], return_tensors="pt")).last_hidden_state[0, -1]
     expected = torch.nn.functional.normalize(hidden, dim=-1).numpy()
     np.testing.assert_allclose(model.encode_query(["def f(x): return x * 2"], task_type="code2nl")[0], expected, atol=1e-5)
+
+
+def test_a_chat_template_never_wraps_the_prefixed_text(tiny_qwen_dir, reference, tmp_path):
+    # Qwen2.5-Coder's and SmolLM2's tokenizers ship a chat template; sentence-transformers would render every
+    # text through it. The recipe embeds prefix + text + EOS, and the saved model must keep it so.
+    backbone_dir = tmp_path / "chat-backbone"
+    tokenizer = AutoTokenizer.from_pretrained(tiny_qwen_dir)
+    tokenizer.chat_template = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>{% endfor %}"
+    tokenizer.save_pretrained(backbone_dir)
+    AutoModel.from_pretrained(tiny_qwen_dir).save_pretrained(backbone_dir)
+    model = st_jce.build_model(str(backbone_dir), dtype="float32")
+    for loaded in (model, st_jce.load(model.save_pretrained(tmp_path / "saved") or tmp_path / "saved")):
+        embedding = loaded.encode_document([TEXTS[0]], task_type="nl2code")[0]
+        np.testing.assert_allclose(embedding, hand_embedding(reference, TABLE_1["nl2code"][1] + TEXTS[0]), atol=1e-5)

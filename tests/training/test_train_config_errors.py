@@ -64,7 +64,7 @@ def test_bad_run_options_are_named(tiny_qwen_dir, pairs_file, tmp_path, override
 @pytest.mark.parametrize("yaml_text, match", [
     ("learning_rat: 0.001\n", r"unknown key 'learning_rat'\. Did you mean 'learning_rate'\?"),
     ("prompts: {query: 'q: '}\n", r"remove `prompts`; the prefixes are derived from each dataset's task_type"),
-    ("pooling: max\n", r"pooling: unknown value 'max'; use one of \['last_token', 'mean'\]"),
+    ("pooling: max\n", r"pooling: unknown value 'max'; use one of \['auto', 'last_token', 'mean'\]"),
     ("temperature: 0\n", r"temperature: must be positive"),
     ("backbone: pypi:no-such-package\n", r"backbone: unknown PyPI backbone 'pypi:no-such-package'"),
     ("teacher: pypi:no-such-package\n", r"teacher: unknown PyPI backbone 'pypi:no-such-package'"),
