@@ -26,11 +26,11 @@ and saved: ``--emulate-avx2`` reruns the script with ATen, oneDNN, MKL and fbgem
 is how an AVX2-only CPU (AMD EPYC before Zen 4) is approximated on a newer one (fbgemm would otherwise
 still pick its AVX-512-VNNI int8 kernels).
 
-Usage (st-jce installed, e.g. ``pip install -e .``; ~15 minutes on 2 CPU cores with the default sizes,
-``--smoke`` for a one-minute check of the script)::
+Usage (st-jce installed, e.g. ``pip install -e .``; ~20 minutes per run with the default sizes on 2 CPU
+cores shared with other jobs, ``--threads 1``; ``--smoke`` for a few-minute check of the script)::
 
-    python benchmarks/encode.py --output encode.json
-    python benchmarks/encode.py --emulate-avx2 --output encode-avx2.json
+    python benchmarks/encode.py --threads 1 --output encode.json
+    python benchmarks/encode.py --threads 1 --emulate-avx2 --output encode-avx2.json
 
 ``ratio`` compares wall-clock times and ``cpu ratio`` process CPU times, the steadier of the two on a
 machine shared with other jobs. On such a machine also pass ``--threads 1``: with fewer free cores than
@@ -276,7 +276,7 @@ def measure_speed(args, selected: set[str], query_texts: list[str], doc_texts: l
         for kind in ("fp32", "default_dtype", "int8", "prefix_cache"):
             if kind in wanted:
                 name = f"{role}_{kind}"
-                target = TARGETS["documents_fp32" if default_is_fp32 and kind == "default_dtype" else name]
+                target = TARGETS[f"{role}_fp32" if default_is_fp32 and kind == "default_dtype" else name]
                 measures.append(compare(name, timings, *pairs[kind], len(texts), tokens, target))
     if "vs_bare_automodel" in selected:
         bare_docs = neighbouring_lengths(tokenizer, all_docs, args.bare_batch)
