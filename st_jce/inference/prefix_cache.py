@@ -50,7 +50,8 @@ from functools import lru_cache
 
 import torch
 from transformers import DynamicCache, PreTrainedModel
-from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES, MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+from st_jce.attention import is_causal_decoder
 
 # Attention implementations whose masks transformers builds from a 2D padding mask plus a cache
 # (checked by the equivalence tests). Flash-attention with flattened batches carries no padding
@@ -73,13 +74,9 @@ def supports_prefix_cache(model: PreTrainedModel) -> bool:
     False
     """
     config = model.config
-    model_type = getattr(config, "model_type", None)
     layer_types = getattr(config, "layer_types", None) or ["full_attention"]
     return (
-        model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
-        and model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
-        and not getattr(config, "is_encoder_decoder", False)
-        and getattr(config, "is_causal", True)
+        is_causal_decoder(config)
         and all(layer_type == "full_attention" for layer_type in layer_types)
         and getattr(config, "_attn_implementation", None) in CACHEABLE_ATTENTION
     )
