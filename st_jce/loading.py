@@ -1,4 +1,5 @@
-"""``st_jce.load``: load an st-jce model without ``trust_remote_code``, after checking it runs no code."""
+"""``st_jce.load``: load an st-jce model without ``trust_remote_code``, after checking it runs no code;
+``load_model``: that, or any other sentence-transformers model as it is."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 
 import torch
 from huggingface_hub import snapshot_download
+from sentence_transformers import SentenceTransformer
 
+from st_jce.card import read_card_inputs
 from st_jce.dtypes import resolve_dtype
 from st_jce.model import CodeEmbedder
+from st_jce.model_dir import MODULES_FILE, NATIVE, read_model_dir
 from st_jce.saving import verify_weights
 
 TRUSTED_MODULE_NAMESPACES = ("sentence_transformers.", "st_jce.")
@@ -47,20 +51,14 @@ def check_model_dir(model_dir: str | os.PathLike) -> None:
     UnsafeModelError
         Naming the offending file and what to do instead.
     FileNotFoundError
-        If the directory has no ``modules.json``.
+        If the directory has no ``modules.json`` (:func:`st_jce.model_dir.read_model_dir`).
     """
     model_dir = Path(model_dir)
-    modules_file = model_dir / "modules.json"
-    if not modules_file.is_file():
-        raise FileNotFoundError(
-            f"{str(model_dir)!r} has no modules.json, so it is not a sentence-transformers model. Build one from a "
-            "backbone with st_jce.build_model(...), or convert a plain one with st_jce.from_portable(...)."
-        )
-    for entry in json.loads(modules_file.read_text()):
+    for entry in read_model_dir(model_dir).modules:
         if not str(entry.get("type", "")).startswith(TRUSTED_MODULE_NAMESPACES):
             raise UnsafeModelError(
-                f"{modules_file}: module type {entry.get('type')!r} is neither sentence_transformers.* nor st_jce.*; "
-                "st_jce.load runs no third-party code. If you trust it, load it with "
+                f"{model_dir / MODULES_FILE}: module type {entry.get('type')!r} is neither sentence_transformers.* nor "
+                "st_jce.*; st_jce.load runs no third-party code. If you trust it, load it with "
                 "SentenceTransformer(path, trust_remote_code=True)."
             )
     for file in sorted(model_dir.rglob("*")):
@@ -81,7 +79,9 @@ def load(model_name_or_path: str | os.PathLike, *, device: str | None = None, dt
          local_files_only: bool = False) -> CodeEmbedder:
     """Load an st-jce model (a directory or a Hub id) without passing ``trust_remote_code``.
 
-    The directory is checked first (:func:`check_model_dir`); nothing in it is executed.
+    The directory is checked first (:func:`check_model_dir`); nothing in it is executed. The facts its
+    model card was written from (``st_jce_card.json``) come back as ``model.card_inputs``, so the next save
+    keeps them.
 
     Parameters
     ----------
@@ -110,5 +110,28 @@ def load(model_name_or_path: str | os.PathLike, *, device: str | None = None, dt
     # explicitly not to run repository code.
     no_remote_code = {"trust_remote_code": False}
     model_kwargs = dict(no_remote_code, **({"dtype": resolve_dtype(dtype, device)} if dtype is not None else {}))
-    return CodeEmbedder(str(model_dir), device=device, trust_remote_code=True, model_kwargs=model_kwargs,
-                        processor_kwargs=no_remote_code, config_kwargs=no_remote_code, local_files_only=True)
+    model = CodeEmbedder(str(model_dir), device=device, trust_remote_code=True, model_kwargs=model_kwargs,
+                         processor_kwargs=no_remote_code, config_kwargs=no_remote_code, local_files_only=True)
+    model.card_inputs = read_card_inputs(model_dir)
+    return model
+
+
+def load_model(model_name_or_path: str | os.PathLike, *, device: str | None = None,
+               dtype: str | torch.dtype | None = None) -> SentenceTransformer:
+    """An st-jce model in the native format through :func:`st_jce.load`; any other sentence-transformers model
+    (portable st-jce, a baseline) as it is; on ``device`` (default: a GPU when there is one), in ``dtype``
+    (:func:`st_jce.dtypes.resolve_dtype`; ``None``: as saved).
+
+    Examples
+    --------
+    >>> import tempfile, st_jce
+    >>> from st_jce.testing import random_qwen2
+    >>> model = st_jce.build_model(str(random_qwen2(tempfile.mkdtemp())), dtype="float32")
+    >>> type(load_model(st_jce.export_portable(model, tempfile.mkdtemp()))).__name__
+    'SentenceTransformer'
+    """
+    model_dir = resolve_model_dir(model_name_or_path)
+    if read_model_dir(model_dir).format == NATIVE:
+        return load(model_dir, device=device, dtype=dtype)
+    model_kwargs = {"dtype": resolve_dtype(dtype, device)} if dtype is not None else None
+    return SentenceTransformer(str(model_dir), device=device, model_kwargs=model_kwargs)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
-import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from types import MappingProxyType
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -17,10 +18,11 @@ from sentence_transformers.sentence_transformer.modules import Pooling
 
 from st_jce.attention import resolve_pooling
 from st_jce.backbones import resolve_backbone
+from st_jce.card import write_model_card
 from st_jce.dtypes import resolve_dtype
 from st_jce.inference import default_max_batch_tokens, encode_in_token_budget_batches, token_lengths
 from st_jce.inference.quantization import int8_device, quantize_int8
-from st_jce.modules import LastTokenPooling, MissingPrefixWarning, PrefixPrompt
+from st_jce.modules import LastTokenPooling, PrefixPrompt
 from st_jce.modules.prefix_prompt import check_texts
 from st_jce.prefixes import named_prompts
 from st_jce.saving import atomic_directory
@@ -39,12 +41,33 @@ class CodeEmbedder(SentenceTransformer):
       sentence-transformers batches of ``batch_size``);
     - ``save`` / ``save_pretrained`` are atomic: the directory is written beside the target and moved
       into place, so a crash never leaves a half-written model (entries of the old directory that a
-      model save does not write, such as trainer checkpoints, are kept).
+      model save does not write, such as trainer checkpoints, are kept);
+    - every save writes st-jce's model card (:mod:`st_jce.card`): the task prefixes, how to load and
+      encode, and the facts in ``card_inputs`` (training, evaluation results, base model).
 
     Build one with :func:`build_model`, load one with :func:`st_jce.load`.
     """
 
     max_batch_tokens: int | None = None
+    # What the model card says beyond the model itself (st_jce.card.CARD_INPUT_KEYS: training, eval_summary,
+    # base_model, ...): set by training, restored by st_jce.load, written by every save.
+    card_inputs: Mapping[str, Any] = MappingProxyType({})
+
+    @property
+    def prompts(self) -> dict[str, str]:
+        """sentence-transformers' named prompts; the ``{task}_{role}`` ones are the model's task prefixes."""
+        return self.__dict__["_prompts"]
+
+    @prompts.setter
+    def prompts(self, prompts: dict[str, str]) -> None:
+        # PrefixPrompt reads its prefixes from this very dict (PrefixPrompt.on_model_ready): a new mapping
+        # replaces the contents, never the object, so the two cannot drift apart.
+        if "_prompts" not in self.__dict__:
+            self.__dict__["_prompts"] = {}
+        current = self.__dict__["_prompts"]
+        replacement = dict(prompts)
+        current.clear()
+        current.update(replacement)
 
     def encode(self, inputs, *args, **kwargs):
         if not isinstance(inputs, (list, tuple)):
@@ -70,11 +93,17 @@ class CodeEmbedder(SentenceTransformer):
             return torch.empty((0, dim), device=self.device)
         return np.empty((0, dim), dtype=np.float32) if convert_to_numpy else []
 
-    def save(self, path: str, *args, **kwargs) -> None:
-        with atomic_directory(path) as staging, warnings.catch_warnings():
-            # sentence-transformers encodes a few unprefixed texts for its model card: not the user's doing.
-            warnings.simplefilter("ignore", MissingPrefixWarning)
-            super().save(str(staging), *args, **kwargs)
+    def save(self, path: str, model_name: str | None = None, create_model_card: bool = True,
+             train_datasets: list[str] | None = None, safe_serialization: bool = True) -> None:
+        """``SentenceTransformer.save``, atomic, with st-jce's model card (:func:`st_jce.card.write_model_card`)
+        instead of sentence-transformers' generic one; ``model_name`` (a Hub id) is where its snippets load from."""
+        with atomic_directory(path) as staging:
+            super().save(str(staging), model_name=model_name, create_model_card=False, train_datasets=train_datasets,
+                         safe_serialization=safe_serialization)
+            if create_model_card:
+                # As sentence-transformers reads model_name: a Hub id unless it names an existing path.
+                model_id = model_name if model_name and not Path(model_name).exists() else None
+                write_model_card(staging, model=self, model_id=model_id)
             _link_entries_not_written(Path(path), staging)
 
 

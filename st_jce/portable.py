@@ -16,8 +16,10 @@ from pathlib import Path
 from sentence_transformers.base.modules import Transformer
 from sentence_transformers.sentence_transformer.modules import Pooling
 
+from st_jce.card import read_card_inputs, write_model_card
 from st_jce.loading import resolve_model_dir
 from st_jce.model import CodeEmbedder, build_model
+from st_jce.model_dir import MODULES_FILE, ModelDirectory, read_model_dir
 from st_jce.modules import LastTokenPooling, PrefixPrompt
 from st_jce.prefixes import ROLES, TASK_TYPES, prompt_name
 from st_jce.saving import atomic_directory
@@ -45,9 +47,9 @@ def export_portable(model: CodeEmbedder, path: str | os.PathLike) -> Path:
         raise TypeError(f"export_portable needs an st-jce model (PrefixPrompt first), got {type(model[0]).__name__}.")
     path = Path(path)
     with atomic_directory(path) as staging:
-        model.save_pretrained(str(staging / "native"))
         native = staging / "native"
-        modules = json.loads((native / "modules.json").read_text())
+        model.save_pretrained(str(native), create_model_card=False)  # the card below is the portable one
+        modules = read_model_dir(native).modules
         for entry in modules:
             module = model[int(entry["idx"])]
             source = native / entry["path"]
@@ -65,10 +67,11 @@ def export_portable(model: CodeEmbedder, path: str | os.PathLike) -> Path:
                 source = native / entry["path"]
                 source.mkdir()
                 Pooling(module.get_embedding_dimension(), pooling_mode="lasttoken").save(str(source))
-        (native / "modules.json").write_text(json.dumps(modules, indent=2))
+        (native / MODULES_FILE).write_text(json.dumps(modules, indent=2))
         for entry in native.iterdir():
             entry.rename(staging / entry.name)
         native.rmdir()
+        write_model_card(staging, model=model, portable=True)
     return path
 
 
@@ -81,33 +84,34 @@ def from_portable(model_name_or_path: str | os.PathLike, *, max_seq_length: int 
     The prefixes come from its named prompts (``nl2code_query`` ...; missing ones keep st-jce's
     defaults), the pooling from its ``Pooling`` config, the EOS setting from its tokenizer.
     """
-    model_dir = resolve_model_dir(model_name_or_path, revision=revision, token=token, cache_folder=cache_folder,
-                                  local_files_only=local_files_only)
-    modules = json.loads((model_dir / "modules.json").read_text())
+    directory = read_model_dir(resolve_model_dir(model_name_or_path, revision=revision, token=token,
+                                                 cache_folder=cache_folder, local_files_only=local_files_only))
+    modules = directory.modules
     if not modules or modules[0]["type"].rsplit(".", 1)[-1] != "Transformer":
-        raise ValueError(f"{model_dir}/modules.json: the first module must be a sentence-transformers Transformer, "
-                         f"got {modules[0]['type'] if modules else 'nothing'}; is this a portable st-jce model?")
+        raise ValueError(f"{directory.path / MODULES_FILE}: the first module must be a sentence-transformers "
+                         f"Transformer, got {modules[0]['type'] if modules else 'nothing'}; is this a portable st-jce "
+                         f"model? (its format: {directory.format})")
     pooling = "last_token"
     for entry in modules:
         if entry["type"].rsplit(".", 1)[-1] == "Pooling":
-            mode = json.loads((model_dir / entry["path"] / "config.json").read_text()).get("pooling_mode", "lasttoken")
+            mode = directory.read_json(Path(entry["path"]) / "config.json").get("pooling_mode", "lasttoken")
             if mode not in POOLING_FROM_MODE:
-                raise ValueError(f"{model_dir / entry['path']}: pooling_mode {mode!r} is not supported; "
+                raise ValueError(f"{directory.path / entry['path']}: pooling_mode {mode!r} is not supported; "
                                  f"st-jce models use one of {sorted(POOLING_FROM_MODE)}.")
             pooling = POOLING_FROM_MODE[mode]
-    st_config_file = model_dir / "config_sentence_transformers.json"
-    prompts = json.loads(st_config_file.read_text()).get("prompts", {}) if st_config_file.is_file() else {}
     from st_jce.prefixes import PREFIXES
 
+    prompts = directory.prompts
     prefixes = {task: {role: prompts.get(prompt_name(task, role), PREFIXES[task][role]) for role in ROLES}
                 for task in TASK_TYPES}
-    return build_model(str(model_dir), max_seq_length=max_seq_length or _saved_max_seq_length(model_dir),
-                       dtype=dtype, pooling=pooling, prefixes=prefixes, device=device)
+    model = build_model(str(directory.path), max_seq_length=max_seq_length or _saved_max_seq_length(directory),
+                        dtype=dtype, pooling=pooling, prefixes=prefixes, device=device)
+    model.card_inputs = read_card_inputs(directory.path)
+    return model
 
 
-def _saved_max_seq_length(model_dir: Path) -> int:
+def _saved_max_seq_length(directory: ModelDirectory) -> int:
     for name, key in (("sentence_bert_config.json", "max_seq_length"), ("tokenizer_config.json", "model_max_length")):
-        file = model_dir / name
-        if file.is_file() and isinstance(json.loads(file.read_text()).get(key), int):
-            return json.loads(file.read_text())[key]
+        if isinstance(directory.read_json(name).get(key), int):
+            return directory.read_json(name)[key]
     return 512

@@ -1,7 +1,12 @@
-"""The task types of jina-code-embeddings and their query / document prefixes.
+"""The task types of jina-code-embeddings and their default query / document prefixes.
 
 The strings are the exact ones of the paper's Table 1 (Kryvosheieva et al., 2025) and of the
 released ``jinaai/jina-code-embeddings-*`` models, whose prompt names are ``{task}_{role}``.
+
+:data:`PREFIXES` are the defaults a new model starts with, read-only. A model's own prefixes live in
+one place, its ``model.prompts`` (sentence-transformers' named prompts, saved with the model), which
+``encode_query(task_type=)``, ``encode(prompt_name=)``, training and evaluation all read
+(:class:`st_jce.PrefixPrompt`).
 
 Examples
 --------
@@ -16,9 +21,8 @@ Examples
 
 from __future__ import annotations
 
-from typing import Literal
-
-Role = Literal["query", "document"]
+from collections.abc import Mapping
+from types import MappingProxyType
 
 TASK_TYPES: tuple[str, ...] = ("nl2code", "qa", "code2code", "code2nl", "code2completion")
 ROLES: tuple[str, ...] = ("query", "document")
@@ -26,7 +30,7 @@ ROLES: tuple[str, ...] = ("query", "document")
 # Other spellings users meet: the paper calls "qa" TechQA.
 TASK_TYPE_ALIASES: dict[str, str] = {"techqa": "qa"}
 
-PREFIXES: dict[str, dict[str, str]] = {
+_PAPER_PREFIXES = {
     "nl2code": {
         "query": "Find the most relevant code snippet given the following query:\n",
         "document": "Candidate code snippet:\n",
@@ -48,6 +52,10 @@ PREFIXES: dict[str, dict[str, str]] = {
         "document": "Candidate completion:\n",
     },
 }
+# Read-only, so that editing it can never be mistaken for editing a model's prefixes (model.prompts).
+PREFIXES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {task: MappingProxyType(roles) for task, roles in _PAPER_PREFIXES.items()}
+)
 
 
 def resolve_task_type(task_type: str) -> str:
@@ -82,12 +90,20 @@ def prompt_name(task_type: str, role: str) -> str:
     return f"{resolve_task_type(task_type)}_{resolve_role(role)}"
 
 
-def prefix_for(task_type: str, role: str) -> str:
-    """The exact prefix text for a (task type, role) pair."""
-    return PREFIXES[resolve_task_type(task_type)][resolve_role(role)]
+def named_prompts(prefixes: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, str]:
+    """The ten ``{task}_{role}`` prompt names mapped to their prefixes (ST's ``prompts`` format).
 
+    ``prefixes`` is ``{task_type: {"query": str, "document": str}}`` (aliases allowed); default :data:`PREFIXES`.
 
-def named_prompts(prefixes: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
-    """The ten ``{task}_{role}`` prompt names mapped to their prefixes (ST's ``prompts`` format)."""
+    Raises
+    ------
+    ValueError
+        If an entry does not map exactly ``"query"`` and ``"document"`` to strings, or names an unknown task type.
+    """
     prefixes = PREFIXES if prefixes is None else prefixes
-    return {f"{task}_{role}": text for task, roles in prefixes.items() for role, text in roles.items()}
+    prompts = {}
+    for task_type, roles in prefixes.items():
+        if not isinstance(roles, Mapping) or set(roles) != set(ROLES) or not all(isinstance(v, str) for v in roles.values()):
+            raise ValueError(f"prefixes[{task_type!r}] must map 'query' and 'document' to strings, got {roles!r}.")
+        prompts.update({prompt_name(task_type, role): roles[role] for role in ROLES})
+    return prompts

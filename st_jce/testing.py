@@ -52,8 +52,8 @@ def qwen_tokenizer():
 
     folder = qwen_tokenizer_files()
     if folder is None:
-        raise FileNotFoundError("Qwen2.5 tokenizer files not found: expected ../shared/tokenizers/qwen2.5 "
-                                "(or set ST_JCE_SHARED to the shared folder).")
+        raise FileNotFoundError("Qwen2.5 tokenizer files not found: set ST_JCE_SHARED to a folder whose "
+                                "tokenizers/qwen2.5 holds vocab.json, merges.txt and special_tokens.json.")
     specials = [t["content"] for t in json.loads((folder / "special_tokens.json").read_text())["tokens"]]
     tokenizer = Qwen2TokenizerFast(vocab=str(folder / "vocab.json"), merges=str(folder / "merges.txt"),
                                    eos_token="<|endoftext|>", pad_token="<|endoftext|>", unk_token=None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from st_jce.testing import minilm_dir, qwen_tokenizer_files, random_qwen2, shared_dir
@@ -31,3 +33,13 @@ def shared_data():
     if root is None or not (root / "data").is_dir():
         pytest.skip("needs ../shared/data (the evaluation sets), absent on this machine")
     return root / "data"
+
+
+RECIPE_EXCERPT = Path(__file__).parent / "fixtures" / "recipe_excerpt.md"
+
+
+@pytest.fixture(scope="session")
+def recipe_text() -> str:
+    """The parts of ../shared/paper/RECIPE.md that tests parse (training sets, evaluation task types, Table 2), kept
+    verbatim in tests/fixtures so they run without ../shared (tests/test_recipe_excerpt.py checks they match)."""
+    return RECIPE_EXCERPT.read_text(encoding="utf-8").split("-->\n", 1)[1]

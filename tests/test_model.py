@@ -55,9 +55,20 @@ def test_unknown_pooling_and_dtype_are_errors(tiny_qwen_dir):
         st_jce.build_model(tiny_qwen_dir, dtype="int4")
 
 
-def test_mean_pooling_for_the_ablation(tiny_qwen_dir):
-    model = st_jce.build_model(tiny_qwen_dir, dtype="float32", pooling="mean")
-    assert type(model[1]).__name__ == "Pooling" and model[1].pooling_mode == "mean"
+@pytest.mark.parametrize("padding_side", ["left", "right"])
+def test_mean_pooling_for_the_ablation_averages_every_token(tiny_qwen_dir, padding_side):
+    from transformers import AutoModel, AutoTokenizer
+
+    model = st_jce.build_model(tiny_qwen_dir, dtype="float32", pooling="mean", padding_side=padding_side)
+    backbone, tokenizer = AutoModel.from_pretrained(tiny_qwen_dir).eval(), AutoTokenizer.from_pretrained(tiny_qwen_dir)
+    texts = ["open a file", "close the socket once every pending write has been flushed"]
+    embeddings = model.encode_document(texts, task_type="nl2code", batch_size=2)  # one batch, so padding
+    for text, embedding in zip(texts, embeddings):
+        ids = tokenizer(st_jce.PREFIXES["nl2code"]["document"] + text, add_special_tokens=False)["input_ids"]
+        with torch.no_grad():  # prefix + text + EOS, each token's state weighted alike
+            hidden = backbone(input_ids=torch.tensor([ids + [tokenizer.eos_token_id]])).last_hidden_state[0]
+        expected = torch.nn.functional.normalize(hidden.mean(0), dim=-1).numpy()
+        np.testing.assert_allclose(embedding, expected, atol=1e-5)
 
 
 def test_save_keeps_other_entries_of_the_directory(model, tmp_path):
@@ -88,8 +99,8 @@ def test_failed_save_leaves_previous_model_intact(model, tmp_path, monkeypatch):
 
 
 def test_saving_does_not_warn_about_missing_prefixes(model, tmp_path):
-    # sentence-transformers encodes unprefixed examples for its model card while saving; that is not the user's
-    # encoding, so st-jce's missing-prefix warning must not fire.
+    # A save writes st-jce's card, which encodes nothing; were it ever to, that would not be the user's encoding,
+    # so st-jce's missing-prefix warning must not fire.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.save_pretrained(str(tmp_path / "model"))

@@ -86,7 +86,7 @@ REGISTRY: dict[str, RegistryEntry] = {
     "mbpp": RegistryEntry(
         hub_id="google-research-datasets/mbpp", task_type="nl2code", paper_name="MBPP", subsets=("full",),
         query_column="text", document_column="code", eval_overlap="mbpp",
-        note="../shared/data/mbpp holds all 974 MBPP problems, train split included."),
+        note="The mbpp evaluation set (MTEB MBPPRetrieval) holds all 974 MBPP problems, train split included."),
     "codeforces": RegistryEntry(
         hub_id="MatrixStudio/Codeforces-Python-Submissions", task_type="nl2code", paper_name="CodeForcesP2S",
         query_column="problem-description", document_column="code",
@@ -102,7 +102,7 @@ REGISTRY: dict[str, RegistryEntry] = {
     "spider": RegistryEntry(
         hub_id="xlangai/spider", task_type="nl2code", paper_name="Spider", subsets=("spider",),
         query_column="question", document_column="query",
-        note="../shared/data/spider-dev is the validation split, disjoint from train."),
+        note="The spider-dev evaluation set is the validation split, disjoint from train."),
     "wikisql": RegistryEntry(
         hub_id="Salesforce/wikisql", task_type="nl2code", paper_name="WikiSQL",
         query_column="question", document_column="sql.human_readable", verified=False,
@@ -142,7 +142,7 @@ REGISTRY: dict[str, RegistryEntry] = {
 # Paper training sets with no registry entry, and why; shown when a config asks for one of them.
 NOT_REGISTERED: dict[str, str] = {
     "mlquestions": "McGill-NLP/mlquestions has no paired train split: its only (question, passage) pairs are the "
-                   "dev/test questions that ../shared/data/mlquestions evaluates on.",
+                   "dev/test questions of the mlquestions evaluation set, which st-jce evaluates on.",
     "cosqa-plus": "CoSQA+ reuses the CoSQA queries and is an evaluation set (paper Table 2).",
     "doc2code": "EdinburghNLP/code-docstring-corpus: no Hub copy with a confirmed column layout.",
     "stackexchange": "EleutherAI/stackexchange_dataset is a GitHub scraper, not a Hub dataset.",

@@ -82,7 +82,7 @@ def validate_specs(specs: list[DatasetSpec | dict[str, Any]]) -> list[DatasetSpe
         first_index.setdefault(spec.name, index)
         problems.extend(_file_problems(spec, index))
         if spec.source == "registry" and spec.entry.eval_overlap:
-            logger.warning("datasets[%d] %r contains the evaluation set ../shared/data/%s: %s", index, spec.name,
+            logger.warning("datasets[%d] %r contains the %s evaluation set: %s", index, spec.name,
                            spec.entry.eval_overlap, spec.entry.note)
     if problems:
         raise ValueError("Invalid `datasets` config:\n  " + "\n  ".join(problems))

@@ -10,7 +10,7 @@ from datasets import Dataset
 from mteb.abstasks.retrieval import AbsTaskRetrieval
 from mteb.abstasks.task_metadata import TaskMetadata
 
-from st_jce.evaluation.beir import read_beir_folder
+from st_jce.data.beir import read_beir_folder
 from st_jce.prefixes import resolve_task_type
 
 

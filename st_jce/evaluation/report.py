@@ -21,6 +21,7 @@ from statistics import mean
 from typing import Any
 
 from st_jce.evaluation.tasks import paper_figures
+from st_jce.ndcg_table import ndcg_table
 
 SUMMARY_FILE = "summary.json"
 REPORT_FILE = "report.md"
@@ -80,32 +81,23 @@ def render_report(summary: dict, plot_file: str = PLOT_FILE) -> str:
     lines = [f"# st-jce eval: {summary['model']}", ""]
     if settings:
         lines += ["Settings: " + ", ".join(f"{key} = {value}" for key, value in settings.items()), ""]
+    # The paper's figures are in %; the table takes fractions, as summary.json holds them.
+    scores = {_label(name, task["paper"]): [task["ndcg_at_10"], *_paper_fractions(task["paper"])]
+              for name, task in tasks.items()}
     lines += [
         "nDCG@10 in % at the full embedding dimension. Paper columns: Table 2 of Kryvosheieva et al. (2025), "
         "where the task matches one of its rows (row name in brackets).",
         "",
-        "| task | task type | this model | JCE-0.5B (paper) | JCE-1.5B (paper) |",
-        "|---|---|---:|---:|---:|",
+        ndcg_table(scores, ["this model", "JCE-0.5B (paper)", "JCE-1.5B (paper)"],
+                   task_types={_label(name, task["paper"]): task["task_type"] for name, task in tasks.items()}),
     ]
-    for name, task in tasks.items():
-        paper = task["paper"]
-        label = f"{name} [{paper['row']}]" if paper else name
-        small, large = (f"{paper['jce_0.5b']:.2f}", f"{paper['jce_1.5b']:.2f}") if paper else ("–", "–")
-        lines.append(f"| {label} | {task['task_type']} | {_percent(task['ndcg_at_10'])} | {small} | {large} |")
-    if tasks:
-        lines.append(f"| **average** | | **{_percent(summary['average']['ndcg_at_10'])}** | "
-                     f"{_paper_average(tasks, 'jce_0.5b')} | {_paper_average(tasks, 'jce_1.5b')} |")
     dims = sorted(summary["average"]["by_dim"])
     if len(dims) > 1:
         lines += ["", "## nDCG@10 by Matryoshka dimension", "",
                   "Embeddings truncated to the first *d* components and re-normalized.", "",
-                  "| task | " + " | ".join(str(dim) for dim in dims) + " |",
-                  "|---|" + "---:|" * len(dims)]
-        for name, task in tasks.items():
-            lines.append(f"| {name} | " + " | ".join(_percent(task["by_dim"].get(dim)) for dim in dims) + " |")
-        average = summary["average"]["by_dim"]
-        lines.append("| **average** | " + " | ".join(_percent(average[dim]) for dim in dims) + " |")
-        lines += ["", f"![nDCG@10 against Matryoshka dimension]({plot_file})"]
+                  ndcg_table({name: [task["by_dim"].get(dim) for dim in dims] for name, task in tasks.items()},
+                             [str(dim) for dim in dims]),
+                  "", f"![nDCG@10 against Matryoshka dimension]({plot_file})"]
     return "\n".join(lines) + "\n"
 
 
@@ -140,13 +132,9 @@ def plot_ndcg_by_dim(summary: dict, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
-def _percent(fraction: float | None) -> str:
-    return "–" if fraction is None else f"{100 * fraction:.2f}"
+def _label(name: str, paper: dict | None) -> str:
+    return f"{name} [{paper['row']}]" if paper else name
 
 
-def _paper_average(tasks: dict[str, dict], column: str) -> str:
-    figures = [task["paper"][column] for task in tasks.values() if task["paper"]]
-    if not figures:
-        return "–"
-    note = "" if len(figures) == len(tasks) else f" ({len(figures)} of {len(tasks)} tasks)"
-    return f"{mean(figures):.2f}{note}"
+def _paper_fractions(paper: dict | None) -> list[float | None]:
+    return [paper[column] / 100 for column in ("jce_0.5b", "jce_1.5b")] if paper else [None, None]

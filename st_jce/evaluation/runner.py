@@ -3,7 +3,6 @@ Matryoshka dimension; writes mteb's result files, ``summary.json``, ``report.md`
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -13,18 +12,18 @@ import mteb
 import torch
 from sentence_transformers import SentenceTransformer
 
-from st_jce.dtypes import resolve_dtype
 from st_jce.evaluation.encoder import PrefixedMatryoshkaEncoder, task_prompts
+from st_jce.evaluation.folders import parse_data
 from st_jce.evaluation.local_task import LocalRetrievalTask
 from st_jce.evaluation.report import build_summary, write_report
 from st_jce.evaluation.tasks import TASK_TYPE_BY_MTEB_TASK, task_type_for
-from st_jce.loading import load, resolve_model_dir
+from st_jce.loading import load_model
+from st_jce.matryoshka import resolve_matryoshka_dims
 from st_jce.prefixes import TASK_TYPES, resolve_task_type
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_OUTPUT_DIR = "st-jce-eval"
-SMALLEST_DEFAULT_DIM = 64
 RETRIEVAL_TASK_TYPES = ("Retrieval", "Reranking")
 
 
@@ -63,7 +62,7 @@ def evaluate(
     matryoshka_dims : sequence of int, optional
         Dims at which to measure nDCG@10 (the full dim is always added). Default: the model's recorded
         dims (``matryoshka_dimensions`` in its backbone config), else the full dim and the powers of two
-        from 64 below it (896 -> 896, 512, 256, 128, 64).
+        from 64 below it (896 -> 896, 512, 256, 128, 64): :func:`st_jce.matryoshka.resolve_matryoshka_dims`.
     output_dir : str or PathLike
         Where mteb's result JSONs (under ``results/``), ``summary.json``, ``report.md`` and the plot go.
     batch_size : int
@@ -185,48 +184,6 @@ def resolve_tasks(*, tasks: Sequence[str] | None = None, benchmark: str | None =
     return selected
 
 
-def parse_data(data: Iterable[str | tuple[str | os.PathLike, str]] | None,
-               default_type: str | None = None) -> list[tuple[Path, str]]:
-    """``(folder, task type)`` for each ``"PATH:TASK_TYPE"``, ``"PATH"`` or ``(path, task_type)`` entry.
-
-    Examples
-    --------
-    >>> parse_data(["../shared/data/mbpp:nl2code", ("../shared/data/mlquestions", "techqa")])
-    [(PosixPath('../shared/data/mbpp'), 'nl2code'), (PosixPath('../shared/data/mlquestions'), 'qa')]
-    """
-    parsed = []
-    for entry in data or []:
-        if isinstance(entry, (str, os.PathLike)):
-            path, separator, kind = str(entry).rpartition(":")
-            if not separator or Path(str(entry)).exists():  # no ":TASK_TYPE", or a path that contains ":"
-                path, kind = str(entry), None
-        else:
-            path, kind = entry
-        kind = kind or default_type
-        if not kind:
-            raise ValueError(f"--data {entry}: no task type. Write PATH:TASK_TYPE (task types: {list(TASK_TYPES)}), "
-                             "e.g. ../shared/data/mbpp:nl2code, or pass --task-type.")
-        parsed.append((Path(path), resolve_task_type(kind)))
-    return parsed
-
-
-def load_model(model_name_or_path: str | os.PathLike, *, device: str | None = None,
-               dtype: str | torch.dtype | None = None) -> SentenceTransformer:
-    """An st-jce model through :func:`st_jce.load`; any other sentence-transformers model as it is; on
-    ``device`` (default: a GPU when there is one), in ``dtype`` (:func:`st_jce.dtypes.resolve_dtype`;
-    ``None``: as saved)."""
-    model_dir = resolve_model_dir(model_name_or_path)
-    modules_file = model_dir / "modules.json"
-    if not modules_file.is_file():
-        raise FileNotFoundError(f"{model_dir} has no modules.json, so it is not a sentence-transformers model; "
-                                "point st-jce eval at a saved model directory or Hub id.")
-    modules = json.loads(modules_file.read_text())
-    if any(str(entry.get("type", "")).startswith("st_jce") for entry in modules):
-        return load(model_dir, device=device, dtype=dtype)
-    model_kwargs = {"dtype": resolve_dtype(dtype, device)} if dtype is not None else None
-    return SentenceTransformer(str(model_dir), device=device, model_kwargs=model_kwargs)
-
-
 def set_max_seq_length(model: SentenceTransformer, max_seq_length: int | None) -> int | None:
     """Set the model's token limit to ``max_seq_length``, capped by its position embeddings; returns it."""
     first = model[0]
@@ -240,34 +197,6 @@ def set_max_seq_length(model: SentenceTransformer, max_seq_length: int | None) -
                         positions)
         model.max_seq_length = min(max_seq_length, positions) if positions else max_seq_length
     return model.max_seq_length
-
-
-def resolve_matryoshka_dims(model: SentenceTransformer, dims: Sequence[int] | None = None) -> list[int]:
-    """The dims to evaluate, largest (the full dim) first. See :func:`evaluate` for the default.
-
-    Examples
-    --------
-    >>> from sentence_transformers import SentenceTransformer
-    >>> from st_jce.testing import minilm_dir
-    >>> resolve_matryoshka_dims(SentenceTransformer(str(minilm_dir())))
-    [384, 256, 128, 64]
-    """
-    full = model.get_embedding_dimension()
-    if dims is None:
-        smallest_power = SMALLEST_DEFAULT_DIM.bit_length() - 1
-        dims = _recorded_matryoshka_dims(model) or [2 ** power for power in range(smallest_power, full.bit_length())]
-    dims = [int(dim) for dim in dims]
-    too_large = [dim for dim in dims if not 0 < dim <= full]
-    if too_large:
-        raise ValueError(f"Matryoshka dims {too_large} are outside 1..{full}, the model's embedding size: choose "
-                         "dims no larger than it.")
-    return sorted({full, *dims}, reverse=True)
-
-
-def _recorded_matryoshka_dims(model: SentenceTransformer) -> list[int] | None:
-    # The convention of vLLM / sglang / jina-embeddings-v3: "matryoshka_dimensions" in the backbone's config.json.
-    config = getattr(getattr(model[0], "auto_model", None), "config", None)
-    return list(getattr(config, "matryoshka_dimensions", None) or []) or None
 
 
 def _load_task_data(task) -> None:

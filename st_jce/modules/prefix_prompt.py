@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from sentence_transformers.base.modules import Transformer
 
 from st_jce.inference.prefix_cache import PrefixKVCache
-from st_jce.prefixes import PREFIXES, ROLES, TASK_TYPES, named_prompts, resolve_task_type
+from st_jce.prefixes import ROLES, TASK_TYPES, named_prompts, prompt_name, resolve_task_type
 
 
 class MissingPrefixWarning(UserWarning):
@@ -21,18 +21,20 @@ class PrefixPrompt(Transformer):
     """A sentence-transformers ``Transformer`` that owns the ten task prefixes and applies the right one.
 
     jina-code-embeddings models are trained with a query / document prefix per task type
-    (:data:`st_jce.PREFIXES`). Sentence-transformers only lets the first module tokenize, so the prefix
-    logic lives in the input module, which is the backbone ``Transformer`` itself (this class extends it;
-    everything it saves and loads stays in ST's format).
+    (defaults: :data:`st_jce.PREFIXES`). Sentence-transformers only lets the first module tokenize, so the
+    prefix logic lives in the input module, which is the backbone ``Transformer`` itself (this class
+    extends it; everything it saves and loads stays in ST's format).
 
     A text gets its prefix in one of two equivalent ways:
 
     - ``model.encode_query(texts, task_type="nl2code")`` / ``model.encode_document(texts, task_type=...)``
       (the role comes from the method, the task type from the keyword);
-    - ``model.encode(texts, prompt_name="nl2code_query")`` (the ten named prompts of the released
-      models, kept in ``model.prompts``).
+    - ``model.encode(texts, prompt_name="nl2code_query")`` (the ten named prompts of the released models).
 
-    Without either, texts are encoded as they are, with a one-time :class:`MissingPrefixWarning`.
+    Both read the same strings: once the module is in a model, its prefixes *are* the model's
+    ``model.prompts`` entries ``{task}_{role}`` (the module keeps a reference to that dict, not a copy), so
+    editing either ``model.prompts["nl2code_query"]`` or ``module.prefixes`` changes both paths, and what
+    is saved. Without a prefix, texts are encoded as they are, with a one-time :class:`MissingPrefixWarning`.
 
     Parameters
     ----------
@@ -90,10 +92,11 @@ class PrefixPrompt(Transformer):
         # text as a chat message; the recipe embeds prefix + text + EOS, so the text modality is the only one.
         self.modality_config.pop("message", None)
         self.input_formatter.supported_modalities = list(self.modality_config)
-        self._prefix_lengths: dict[str, int] = {}
+        self._prompt_lengths: dict[str, int] = {}
         self.use_prefix_cache = use_prefix_cache
         self.prefix_cache = PrefixKVCache()
-        self.prefixes = _validated_prefixes(prefixes if prefixes is not None else PREFIXES)
+        # The one store of the prefixes, as ST named prompts; on_model_ready swaps in the model's own dict.
+        self._prompts: dict[str, str] = named_prompts(prefixes)
         self.append_eos = _default_append_eos(self.tokenizer) if append_eos is None else append_eos
         if padding_side is not None:
             self.padding_side = padding_side
@@ -129,6 +132,16 @@ class PrefixPrompt(Transformer):
                                   "text": {**self.processing_kwargs.get("text", {}), "padding_side": value}}
         self.tokenizer.padding_side = value
 
+    @property
+    def prefixes(self) -> Mapping[str, Mapping[str, str]]:
+        """``{task_type: {"query": str, "document": str}}``, read-only; assign a whole mapping to change it."""
+        return MappingProxyType({task: MappingProxyType({role: self.prefix(task, role) for role in ROLES})
+                                 for task in TASK_TYPES})
+
+    @prefixes.setter
+    def prefixes(self, prefixes: Mapping[str, Mapping[str, str]]) -> None:
+        self._prompts.update(named_prompts(prefixes))
+
     def prefix(self, task_type: str, role: str) -> str:
         """The prefix this module applies for ``task_type`` (aliases allowed) and ``role``."""
         if role not in ROLES:
@@ -136,7 +149,11 @@ class PrefixPrompt(Transformer):
                 f"task_type={task_type!r} needs a role: call model.encode_query(...) or model.encode_document(...) "
                 f"(got role {role!r}), or pass prompt_name='{resolve_task_type(task_type)}_query' to encode()."
             )
-        return self.prefixes[resolve_task_type(task_type)][role]
+        name = prompt_name(task_type, role)
+        if not isinstance(self._prompts.get(name), str):
+            raise ValueError(f"The model has no prompt {name!r}: st-jce reads its prefixes from model.prompts. "
+                             "Put it back, e.g. model.prompts.update(st_jce.named_prompts()) for the paper's prefixes.")
+        return self._prompts[name]
 
     def preprocess(
         self,
@@ -148,8 +165,9 @@ class PrefixPrompt(Transformer):
     ) -> dict[str, Any]:
         """Check the texts, choose the prefix (from ``task_type`` + ``task`` or from ``prompt``) and tokenize.
 
-        The features carry ``prefix_length``, the number of tokens of the prefix on its own, which the
-        shared-prefix cache uses.
+        The features carry ``prompt_length``, the number of leading tokens the prefix takes, under
+        sentence-transformers' own name and meaning: its ``Pooling(include_prompt=False)`` reads it, and
+        so does the shared-prefix cache.
         """
         check_texts(inputs, "of the batch")
         if task_type is not None:
@@ -167,22 +185,27 @@ class PrefixPrompt(Transformer):
                     MissingPrefixWarning,
                     stacklevel=2,
                 )
-        # The prefix is prepended here rather than handed to Transformer as a prompt: the features then
-        # say exactly which leading tokens are the prefix.
+        # The prefix is prepended here rather than handed to Transformer as a prompt: Transformer would
+        # measure the prompt by calling this very method again, which would warn of a missing prefix.
         features = super().preprocess([prefix + text for text in inputs], task=task, **kwargs)
-        features["prefix_length"] = self.prefix_length(prefix)
+        if prefix:
+            features["prompt_length"] = self.prompt_length(prefix)
         return features
 
-    def prefix_length(self, prefix: str) -> int:
-        """Number of tokens of ``prefix`` on its own (no special tokens)."""
-        if prefix not in self._prefix_lengths:
-            self._prefix_lengths[prefix] = len(self.tokenizer(prefix, add_special_tokens=False)["input_ids"])
-        return self._prefix_lengths[prefix]
+    def prompt_length(self, prefix: str) -> int:
+        """Number of leading tokens ``prefix`` takes in a tokenized input: any tokens the tokenizer puts
+        before the text (a BOS) plus the prefix's own, without the closing special token, as
+        sentence-transformers counts a prompt."""
+        if prefix not in self._prompt_lengths:
+            ids = self.tokenizer(prefix, add_special_tokens=True)["input_ids"]
+            closing = bool(ids) and ids[-1] in self.tokenizer.all_special_ids
+            self._prompt_lengths[prefix] = len(ids) - closing
+        return self._prompt_lengths[prefix]
 
     def forward(self, features: dict[str, Any], task_type: str | None = None, **kwargs) -> dict[str, Any]:
-        # task_type only chose the prefix during preprocess, and prefix_length is bookkeeping: the backbone
+        # task_type only chose the prefix during preprocess, and prompt_length is bookkeeping: the backbone
         # sees neither.
-        prefix_length = features.pop("prefix_length", None)
+        prompt_length = features.pop("prompt_length", None)
         token_embeddings = None
         # Every layer's states (output_hidden_states) exist only in the plain forward.
         wants_all_layers = getattr(self.auto_model.config, "output_hidden_states", False)
@@ -190,14 +213,14 @@ class PrefixPrompt(Transformer):
         if self.use_prefix_cache and not kwargs and not wants_all_layers and text_only:
             # None whenever the cache does not apply (training, gradients, encoders, ...).
             token_embeddings = self.prefix_cache(
-                self.auto_model, features["input_ids"], features["attention_mask"], prefix_length
+                self.auto_model, features["input_ids"], features["attention_mask"], prompt_length
             )
         if token_embeddings is None:
             features = super().forward(features, **kwargs)
         else:
             features[self.module_output_name] = token_embeddings
-        if prefix_length is not None:
-            features["prefix_length"] = prefix_length
+        if prompt_length is not None:
+            features["prompt_length"] = prompt_length
         return features
 
     def train(self, mode: bool = True) -> PrefixPrompt:
@@ -207,23 +230,17 @@ class PrefixPrompt(Transformer):
         return super().train(mode)
 
     def on_model_ready(self, model) -> None:
-        # Models saved by other tools may lack the named prompts; prompt_name=... must still work.
-        for name, text in named_prompts(self.prefixes).items():
-            model.prompts.setdefault(name, text)
+        # Prompts the model already has (saved with it, or passed by the user) win; ones it lacks (a model
+        # saved by another tool) come from this module's config. From now on model.prompts is the one store.
+        for name, text in self._prompts.items():
+            if model.prompts.get(name) is None:
+                model.prompts[name] = text
+        self._prompts = model.prompts
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {**super().get_config_dict(), "prefixes": copy.deepcopy(self.prefixes), "append_eos": self.append_eos,
+        prefixes = {task: dict(roles) for task, roles in self.prefixes.items()}
+        return {**super().get_config_dict(), "prefixes": prefixes, "append_eos": self.append_eos,
                 "use_prefix_cache": self.use_prefix_cache}
-
-
-def _validated_prefixes(prefixes: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-    validated = {}
-    for task_type, roles in prefixes.items():
-        name = resolve_task_type(task_type)
-        if not isinstance(roles, dict) or set(roles) != set(ROLES) or not all(isinstance(v, str) for v in roles.values()):
-            raise ValueError(f"prefixes[{task_type!r}] must map 'query' and 'document' to strings, got {roles!r}.")
-        validated[name] = dict(roles)
-    return validated
 
 
 def check_texts(inputs: Sequence[Any], where: str = "") -> None:

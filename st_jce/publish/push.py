@@ -9,7 +9,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 from huggingface_hub import HfApi
 from sentence_transformers import SentenceTransformer
 
-from st_jce.publish.card import read_card_inputs, write_model_card
+from st_jce.model_dir import NATIVE, read_model_dir
 
 
 def push_model(
@@ -37,8 +36,9 @@ def push_model(
     load with a plain ``SentenceTransformer``, as users will with ``SentenceTransformer(repo_id)``), else in
     st-jce's native format (needs ``pip install st-jce`` and ``st_jce.load``). A model card for that format
     and repo id goes with it, and everything is uploaded in one commit. Only the model's own files are
-    published, not other things in ``model_dir`` such as trainer checkpoints. The card reuses the training
-    and evaluation details that :func:`st_jce.publish.write_model_card` saved in ``model_dir``.
+    published, not other things in ``model_dir`` such as trainer checkpoints. The card keeps the facts of
+    the card in ``model_dir`` (training, evaluation results: ``st_jce_card.json``) and gives ``repo_id`` as
+    the place to load the model from.
 
     Parameters
     ----------
@@ -71,29 +71,23 @@ def push_model(
     """
     import st_jce
 
-    model_dir = Path(model_dir)
-    if not (model_dir / "modules.json").is_file():
-        raise FileNotFoundError(f"push_model needs a local st-jce model directory (with modules.json), got "
-                                f"{str(model_dir)!r}: pass the folder that model.save_pretrained(...) wrote.")
-    first_module = json.loads((model_dir / "modules.json").read_text())[0]["type"]
-    if not first_module.startswith("st_jce."):
-        raise ValueError(f"{str(model_dir)!r} is not in st-jce's native format (its first module is {first_module}). "
+    directory = read_model_dir(model_dir)
+    if directory.format != NATIVE:
+        raise ValueError(f"{str(model_dir)!r} is not in st-jce's native format (its format: {directory.format}). "
                          "Push the native directory it was exported from, or convert it first: "
                          "st_jce.from_portable(path).save_pretrained(new_dir).")
     model = st_jce.load(model_dir)
-    card_inputs = {**read_card_inputs(model_dir), "model_id": repo_id, "portable": portable}
+    model.model_card_data.model_id = repo_id  # the card's snippets load the model from the Hub
     format_name = "portable" if portable else "native"
     api = HfApi(token=token)
     with tempfile.TemporaryDirectory(prefix="st-jce-push-") as staging:
         folder = Path(staging) / "model"
         if portable:
             st_jce.export_portable(model, folder)
-            # The card describes what is published, and a plain SentenceTransformer must load it before it goes out.
-            del model
-            model = SentenceTransformer(str(folder), local_files_only=True)
+            # Users will load it with a plain SentenceTransformer: it must do so before it goes out.
+            SentenceTransformer(str(folder), local_files_only=True)
         else:
             model.save_pretrained(str(folder))
-        write_model_card(folder, model=model, **card_inputs)
         api.create_repo(repo_id, private=private, exist_ok=True)
         if revision is not None:
             api.create_branch(repo_id, branch=revision, exist_ok=True)

@@ -1,7 +1,9 @@
 """Training with the jina-code-embeddings recipe: arguments, loss, trainer and the end-to-end ``train``.
 
-``train_st.py`` is a thin command line over this package::
+``st-jce train`` (and ``train_st.py`` of a checkout, which calls it) is a thin command line over this
+package; it needs the ``train`` extra (``pip install 'st-jce[train]'``), not mteb::
 
+    st-jce train cpu-demo --max_steps 50
     python train_st.py configs/cpu-demo.yaml --max_steps 50
 
 Examples
@@ -15,7 +17,8 @@ from st_jce.backbones import resolve_backbone
 from st_jce.training.arguments import CodeEmbedderTrainingArguments, DataArguments, LossArguments, ModelArguments, parse_args
 from st_jce.training.distillation import teacher_datasets
 from st_jce.training.evaluator import LocalRetrievalEvaluator
-from st_jce.training.loss import build_loss, default_matryoshka_dims, resolve_matryoshka_dims
+from st_jce.matryoshka import default_matryoshka_dims, resolve_matryoshka_dims
+from st_jce.training.loss import build_loss
 from st_jce.training.report import comparison_table
 from st_jce.training.run import dataset_prompts, train
 from st_jce.training.trainer import CodeEmbedderTrainer

@@ -104,7 +104,7 @@ class DataArguments:
         "{source: stdlib, mining: {kind: nl2code}}; see st_jce.data.DatasetSpec. Each entry's task type picks "
         "its query / document prefixes.")})
     eval_data: list[str] = field(default_factory=list, metadata={"help": (
-        "Local BEIR folders to evaluate (nDCG@10), each PATH:TASK_TYPE, e.g. ../shared/data/mbpp:nl2code: before "
+        "Local BEIR folders to evaluate (nDCG@10), each PATH:TASK_TYPE, e.g. data/mbpp:nl2code: before "
         "and after training, and every eval_steps with --eval_strategy steps. Never train on them.")})
     eval_skip_missing: bool = field(default=False, metadata={"help": (
         "Leave out eval_data folders that do not exist (with a warning) instead of failing.")})

@@ -7,7 +7,8 @@
    ``teacher``, add each dataset's distillation copy (:mod:`st_jce.training.distillation`);
 4. evaluate the zero-shot baseline and the untrained model on the local folders (if any), train with
    the no-duplicates batch sampler and proportional dataset mixing, evaluate again;
-5. save ``output_dir/final`` (st-jce format, model card with the training config and the results),
+5. save ``output_dir/final`` (st-jce format; its model card, like the checkpoints', names the data, the loss
+   and the hyperparameters, and the results),
    print the before / after table and push to the Hub if asked.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,11 +31,11 @@ from transformers.trainer_utils import get_last_checkpoint
 from st_jce.attention import resolve_pooling
 from st_jce.backbones import resolve_backbone
 from st_jce.data import DatasetSpec, load_pairs, validate_specs
-from st_jce.evaluation import load_model, parse_data
+from st_jce.evaluation.folders import parse_data
+from st_jce.loading import load_model
 from st_jce.model import CodeEmbedder, build_model
 from st_jce.modules import MissingPrefixWarning
-from st_jce.prefixes import PREFIXES
-from st_jce.publish import push_model, write_model_card
+from st_jce.publish import push_model
 from st_jce.training.arguments import DataArguments, LossArguments, ModelArguments
 from st_jce.training.distillation import (
     DISTANCE_METRIC,
@@ -65,17 +67,20 @@ def model_card_widgets_unprefixed():
         yield
 
 
-def dataset_prompts(specs: list[DatasetSpec]) -> dict[str, dict[str, str]]:
+def dataset_prompts(specs: list[DatasetSpec], prefixes: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
     """The trainer's ``prompts``: dataset name -> column -> the prefix of the dataset's task type.
+
+    ``prefixes`` are the model's own (``model[0].prefixes``), so a model is trained with the prefixes it encodes with.
 
     Examples
     --------
+    >>> from st_jce import PREFIXES
     >>> from st_jce.data import DatasetSpec
-    >>> dataset_prompts([DatasetSpec.from_dict({"source": "stdlib", "mining": {"kind": "code2nl"}})])
+    >>> dataset_prompts([DatasetSpec.from_dict({"source": "stdlib", "mining": {"kind": "code2nl"}})], PREFIXES)
     {'stdlib-code2nl': {'query': 'Find the most relevant comment given the following code snippet:\\n', 'document': 'Candidate comment:\\n'}}
     """
-    return {spec.name: {"query": PREFIXES[spec.resolved_task_type]["query"],
-                        "document": PREFIXES[spec.resolved_task_type]["document"]} for spec in specs}
+    return {spec.name: {"query": prefixes[spec.resolved_task_type]["query"],
+                        "document": prefixes[spec.resolved_task_type]["document"]} for spec in specs}
 
 
 def resolve_checkpoint(training_args: SentenceTransformerTrainingArguments) -> str | None:
@@ -211,7 +216,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossA
             max_seq_length=model_args.max_seq_length, batch_size=training_args.per_device_eval_batch_size,
             autocast_dtype=autocast_dtype(training_args)))
         del teacher_model  # released before training allocates
-    training_args.prompts = dataset_prompts(specs)
+    training_args.prompts = dataset_prompts(specs, model[0].prefixes)
     losses = loss
     if teacher:
         training_args.prompts = with_teacher_copies(training_args.prompts)
@@ -219,6 +224,10 @@ def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossA
     # The trainer would push raw checkpoints; the final model is pushed once, in the chosen format, below.
     push_to_hub, training_args.push_to_hub = training_args.push_to_hub, False
     output_dir = Path(training_args.output_dir)
+    # Every save (checkpoints, final/) writes these into the model card.
+    sizes = {name: len(dataset) for name, dataset in train_dataset.items()}
+    model.card_inputs = {"base_model": model_args.base_model,
+                         "training": training_record(specs, sizes, model_args, loss_args, training_args, loss)}
     evaluator = build_evaluator(eval_data, output_dir, data_args, model_args, training_args, loss.matryoshka_dims)
     with model_card_widgets_unprefixed():
         trainer = CodeEmbedderTrainer(model=model, args=training_args, train_dataset=train_dataset, loss=losses,
@@ -237,6 +246,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossA
     if evaluator is not None:
         trainer.evaluate()
         results["after"] = evaluator.last_summary
+        model.card_inputs = {**model.card_inputs, "eval_summary": results["after"]}
 
     final_dir = output_dir / FINAL_DIR
     with model_card_widgets_unprefixed():
@@ -244,10 +254,6 @@ def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossA
     if not trainer.is_world_process_zero():
         return final_dir
     (final_dir / TRAINING_ARGS_FILE).unlink(missing_ok=True)
-    sizes = {name: len(dataset) for name, dataset in train_dataset.items()}
-    write_model_card(final_dir, model=model, base_model=model_args.base_model, matryoshka_dims=loss.matryoshka_dims,
-                     training=training_record(specs, sizes, model_args, loss_args, training_args, loss),
-                     eval_summary=results.get("after"))
     if results.get("after"):
         print(f"\nnDCG@10 on {len(eval_data)} evaluation folder(s):\n{comparison_table(results)}\n", flush=True)
     print(f"Model saved to {final_dir} ({(time.perf_counter() - started) / 60:.1f} min in all)", flush=True)

@@ -9,7 +9,7 @@ import pytest
 
 from st_jce import resolve_task_type
 from st_jce.data import NOT_REGISTERED, REGISTRY, DatasetSpec, load_pairs
-from st_jce.data.beir import join_qrels
+from st_jce.data.beir import BeirFormatError, load_beir_hub
 from st_jce.data.registry import CODESEARCHNET_LANGUAGES, LAYOUTS
 from st_jce.testing import shared_dir
 
@@ -67,13 +67,22 @@ def _beir_configs(repo: dict, language: str | None = None) -> dict:
     return dict(zip(names, (repo["corpus"], repo["queries"], repo["qrels"])))
 
 
-def test_join_qrels_matches_an_independent_merge():
+def test_hub_beir_pairs_match_an_independent_merge(monkeypatch, caplog):
     repo = _coir_repo("x")
-    pairs = join_qrels(repo["corpus"]["corpus"], repo["queries"]["queries"], repo["qrels"]["train"])
+    monkeypatch.setattr(datasets, "load_dataset", FakeHub({"org/x": _beir_configs(repo)}))
+    data = load_beir_hub("org/x", "train")
+    pairs = data.pairs()
     expected = _expected_pairs(repo, "train")
     assert list(zip(pairs["query"], pairs["document"])) == expected
     assert ("x query 1", "x title x code 3") in expected, "title is prepended as mteb does"
     assert len(expected) == 4, "score 0 and unknown query ids are left out"
+    assert "1 unknown query id" in caplog.text, "the lenient Hub reader says what it skipped"
+
+
+def test_hub_beir_reader_is_strict_on_request(monkeypatch):
+    monkeypatch.setattr(datasets, "load_dataset", FakeHub({"org/x": _beir_configs(_coir_repo("x"))}))
+    with pytest.raises(BeirFormatError, match=r"org/x \[default/train\], row 5: query-id 'q9' is not in the queries"):
+        load_beir_hub("org/x", "train", strict=True)
 
 
 def test_registry_beir_entry_loads_the_train_qrels(monkeypatch):
@@ -140,10 +149,8 @@ def test_entries_are_well_formed():
     assert not set(REGISTRY) & set(NOT_REGISTERED)
 
 
-@pytest.mark.skipif(shared_dir() is None, reason="../shared (RECIPE.md and the evaluation sets) is absent")
-def test_registry_agrees_with_the_recipe():
-    recipe = (shared_dir() / "paper" / "RECIPE.md").read_text()
-    section = recipe.split("Training datasets by task type", 1)[1].split("## Evaluation", 1)[0]
+def test_registry_agrees_with_the_recipe(recipe_text):
+    section = recipe_text.split("Training datasets by task type", 1)[1].split("## Evaluation", 1)[0]
     task_of_hub_id = {}
     for block in re.split(r"\n- (?=\w+:)", section)[1:]:
         task_type = RECIPE_SECTIONS[block.split(":", 1)[0]]
@@ -156,6 +163,10 @@ def test_registry_agrees_with_the_recipe():
         assert hub_id in registered or hub_id in reasons, f"{hub_id} is neither registered nor explained"
         if hub_id in registered:
             assert registered[hub_id] == task_type, hub_id
+
+
+@pytest.mark.skipif(shared_dir() is None, reason="../shared (the evaluation sets) is absent")
+def test_registry_names_real_evaluation_sets_as_overlaps():
     for entry in REGISTRY.values():
         if entry.eval_overlap:
             assert (shared_dir() / "data" / entry.eval_overlap).is_dir(), entry.eval_overlap

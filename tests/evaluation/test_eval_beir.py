@@ -7,7 +7,7 @@ import json
 import pytest
 from eval_helpers import read_jsonl, read_qrels
 
-from st_jce.evaluation import BeirFormatError, read_beir_folder
+from st_jce.data.beir import BeirFormatError, read_beir_folder
 
 
 def write_folder(folder, corpus=None, queries=None, qrels=None):
@@ -69,8 +69,8 @@ def test_missing_folder(tmp_path):
         ("corpus.jsonl", '{"_id": "d1", "text": "x"}\n{"_id": "d2", "text": "  \\n "}\n', 2, "empty text"),
         ("corpus.jsonl", '{"_id": "d1", "text": "x"}\n{"_id": "d1", "text": "y"}\n', 2, "already used on line 1"),
         ("queries.jsonl", '{"_id": "q1", "text": "a"}\n\n{"_id": "q2", "text": ""}\n', 3, "empty text"),
-        ("qrels.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td9\t1\n", 3, "corpus-id 'd9' is not in corpus"),
-        ("qrels.tsv", "query-id\tcorpus-id\tscore\nq7\td1\t1\n", 2, "query-id 'q7' is not in queries"),
+        ("qrels.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td9\t1\n", 3, "corpus-id 'd9' is not in the corpus"),
+        ("qrels.tsv", "query-id\tcorpus-id\tscore\nq7\td1\t1\n", 2, "query-id 'q7' is not in the queries"),
         ("qrels.tsv", "query-id\tcorpus-id\tscore\nq1\td1\n", 2, "expected 3 tab-separated fields"),
         ("qrels.tsv", "query-id\tcorpus-id\tscore\nq1\td1\thigh\n", 2, "is not an integer"),
     ],
@@ -81,6 +81,15 @@ def test_malformed_line_names_file_and_line(tmp_path, file, content, line, probl
         read_beir_folder(folder)
     assert f"{folder / file}, line {line}:" in str(error.value)
     assert problem in str(error.value)
+
+
+def test_lenient_reading_skips_what_breaks_a_rule_and_says_so(tmp_path, caplog):
+    folder = write_folder(tmp_path, corpus='{"_id": "d1", "text": "x"}\n{"_id": "d1", "text": "y"}\n{"_id": "d2", "text": " "}\n',
+                          qrels="query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq7\td1\t1\n")
+    data = read_beir_folder(folder, strict=False)
+    assert data.corpus == {"d1": {"title": "", "text": "x"}}, "the first of a repeated id is kept, blank text dropped"
+    assert data.qrels == {"q1": {"d1": 1}}
+    assert "skipped 4" in caplog.text and "1 repeated id" in caplog.text and "1 unknown query id" in caplog.text
 
 
 def test_empty_files_are_errors(tmp_path):

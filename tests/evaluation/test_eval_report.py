@@ -7,6 +7,7 @@ import json
 import pytest
 
 from st_jce.evaluation import build_summary, write_report
+from st_jce.evaluation.report import render_report
 
 SCORES = {
     "MBPPRetrieval": {"task_type": "nl2code", "by_dim": {896: 0.80, 64: 0.60, 128: 0.70}},
@@ -32,7 +33,19 @@ def test_written_files(tmp_path):
     rows = [line for line in report.splitlines() if line.startswith("| ")]
     assert "| MBPPRetrieval [MBPP] | nl2code | 80.00 | 89.01 | 90.13 |" in rows
     assert "| my-folder | code2code | 50.00 | – | – |" in rows
-    assert "| **average** | | **65.00** | 89.01 (1 of 2 tasks) | 90.13 (1 of 2 tasks) |" in rows
+    # Averages only over complete columns: the paper has no row for my-folder.
+    assert "| **average** | | 65.00 | – | – |" in rows
     assert "| MBPPRetrieval | 60.00 | 70.00 | 80.00 |" in rows  # Matryoshka table over the common dims
+    assert "| **average** | 45.00 | 55.00 | 65.00 |" in rows
     assert f"]({paths['plot'].name})" in report
     assert paths["plot"].read_bytes().startswith(b"\x89PNG")
+
+
+def test_paper_averages_when_every_task_has_a_paper_row():
+    scores = {"MBPPRetrieval": SCORES["MBPPRetrieval"],
+              "CosQA": {"task_type": "nl2code", "by_dim": {896: 0.25, 64: 0.2}}}
+    summary = build_summary("org/model", scores)
+    rows = render_report(summary).splitlines()
+    paper = [summary["tasks"][name]["paper"] for name in scores]
+    small, large = (sum(row[column] for row in paper) / 2 for column in ("jce_0.5b", "jce_1.5b"))
+    assert f"| **average** | | {100 * (0.80 + 0.25) / 2:.2f} | {small:.2f} | {large:.2f} |" in rows

@@ -1,4 +1,5 @@
-"""The task-type mapping and the paper's figures, checked against mteb's registry and against RECIPE.md."""
+"""The task-type mapping and the paper's figures, checked against mteb's registry and against RECIPE.md
+(its excerpt in tests/fixtures)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,9 @@ import pytest
 
 from st_jce import TASK_TYPES
 from st_jce.evaluation import PAPER_NDCG_AT_10, PAPER_ROW_BY_TASK, TASK_TYPE_BY_MTEB_TASK, resolve_tasks
-from st_jce.testing import shared_dir
 
 RECIPE_TYPE_NAMES = {"NL2Code": "nl2code", "TechQA": "qa", "Code2Code": "code2code", "Code2NL": "code2nl",
                      "Code2Completion": "code2completion"}
-
-
-def recipe_text() -> str:
-    root = shared_dir()
-    if root is None or not (root / "paper" / "RECIPE.md").is_file():
-        pytest.skip("../shared/paper/RECIPE.md is absent (set ST_JCE_SHARED to the shared folder)")
-    return (root / "paper" / "RECIPE.md").read_text(encoding="utf-8")
 
 
 def normalized(name: str) -> str:
@@ -28,9 +21,9 @@ def normalized(name: str) -> str:
     return name.removesuffix("retrieval") or name
 
 
-def recipe_table_4b() -> dict[str, str]:
+def recipe_table_4b(recipe_text: str) -> dict[str, str]:
     """Normalized evaluation-task name -> task type, as listed under "Task types of the evaluation sets"."""
-    block = recipe_text().split("Task types of the evaluation sets (Table 4b):", 1)[1].split("\n\n", 1)[0]
+    block = recipe_text.split("Task types of the evaluation sets (Table 4b):", 1)[1].split("\n\n", 1)[0]
     types = {}
     for label, names in re.findall(r"(NL2Code|TechQA|Code2Code|Code2NL|Code2Completion)\s*—\s*([^;.]+)", block):
         for name in names.split(","):
@@ -44,8 +37,8 @@ def test_every_mapped_task_is_an_mteb_retrieval_task_with_a_valid_type():
         assert task_type in TASK_TYPES
 
 
-def test_mapping_agrees_with_table_4b():
-    table = recipe_table_4b()
+def test_mapping_agrees_with_table_4b(recipe_text):
+    table = recipe_table_4b(recipe_text)
     for name, task_type in TASK_TYPE_BY_MTEB_TASK.items():
         key = normalized(name)
         # mteb sometimes adds a word (SWE-Bench -> SWEbenchCodeRetrieval): fall back to the longest prefix
@@ -53,16 +46,16 @@ def test_mapping_agrees_with_table_4b():
         assert table[match] == task_type, name
 
 
-def test_every_table_4b_task_that_mteb_has_is_mapped():
-    table = recipe_table_4b()
+def test_every_table_4b_task_that_mteb_has_is_mapped(recipe_text):
+    table = recipe_table_4b(recipe_text)
     in_mteb = {normalized(task.metadata.name): task.metadata.name for task in mteb.get_tasks()}
     missing = [in_mteb[key] for key in table if key in in_mteb and in_mteb[key] not in TASK_TYPE_BY_MTEB_TASK]
     assert not missing
 
 
-def test_paper_figures_are_table_2_of_recipe():
+def test_paper_figures_are_table_2_of_recipe(recipe_text):
     rows = {}
-    for line in recipe_text().splitlines():
+    for line in recipe_text.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) == 7 and re.fullmatch(r"\d+\.\d+", cells[1]) and "AVG" not in cells[0]:
             rows[cells[0].rstrip("*")] = (float(cells[1]), float(cells[2]))

@@ -30,10 +30,16 @@ def cosines(first, second):
 @pytest.mark.parametrize("task_type", st_jce.TASK_TYPES)
 def test_encode_equals_plain_sentence_transformers(models, task_type):
     model, plain = models
+    model[0].prefix_cache.clear()
     queries = model.encode_query(TEXTS, task_type=task_type, batch_size=2)
     documents = model.encode_document(TEXTS, task_type=task_type, batch_size=2)
     assert cosines(queries, plain.encode(TEXTS, prompt_name=f"{task_type}_query")).min() >= 0.9999
     assert cosines(documents, plain.encode(TEXTS, prompt_name=f"{task_type}_document")).min() >= 0.9999
+    # ...and the cache ran for both prefixes, rather than stepping aside for the plain forward.
+    cached_prefixes = {ids for ids, *_ in model[0].prefix_cache.entries}
+    for role in ("query", "document"):
+        prefix_ids = model.tokenizer(model[0].prefix(task_type, role), add_special_tokens=False)["input_ids"]
+        assert tuple(prefix_ids) in cached_prefixes, role
 
 
 def test_prefix_states_are_cached(models):

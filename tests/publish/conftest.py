@@ -1,3 +1,9 @@
-"""Fixtures of the publishing tests: ``hub_server``, a loopback Hugging Face Hub (see hub_server.py)."""
+"""Fixtures of the publishing tests: ``hub_server``, a loopback Hugging Face Hub (see hub_server.py); and the
+training tests' helpers (``train_helpers``), for the model cards of training runs."""
 
-from hub_server import hub_server  # noqa: F401  (registers the fixture for the tests in this folder)
+import sys
+from pathlib import Path
+
+sys.path.append(str(Path(__file__).parents[1] / "training"))
+
+from hub_server import hub_server  # noqa: E402, F401  (registers the fixture for the tests in this folder)

@@ -1,4 +1,4 @@
-"""The Hub model card: YAML front matter that huggingface_hub parses, and a body that users can act on."""
+"""The model card (st_jce.card): YAML front matter that huggingface_hub parses, and a body that users can act on."""
 
 import json
 
@@ -7,7 +7,7 @@ from huggingface_hub import ModelCard
 
 import st_jce
 from st_jce import PREFIXES, TASK_TYPES
-from st_jce.publish import build_model_card, read_card_inputs, write_model_card
+from st_jce.card import build_model_card, read_card_inputs, write_model_card
 
 SUMMARY = {"tasks": {
     "MBPPRetrieval": {"task_type": "nl2code", "ndcg_at_10": 0.8123, "by_dim": {"64": 0.8123, "32": 0.7, "16": 0.5}},
@@ -29,7 +29,7 @@ def tiny_model(tiny_qwen_dir):
 
 @pytest.fixture(scope="module")
 def full_card(tiny_model):
-    card = build_model_card(tiny_model, base_model="Qwen/Qwen2.5-Coder-0.5B", model_id="me/jce-tiny",
+    card = build_model_card(tiny_model, base_model="Qwen/Qwen2.5-Coder-0.5B", model_id="me/jce-tiny", portable=True,
                             training=TRAINING, eval_summary=SUMMARY, license="apache-2.0")
     return ModelCard(str(card))  # parse the text as the Hub and huggingface_hub would
 
@@ -69,11 +69,11 @@ def test_body_has_usage_matryoshka_training_and_citation(full_card):
                        for line in text.split("## Matryoshka dimensions")[1].split("##")[0].splitlines()
                        if line.startswith("| ") and "dim 64" not in line}
     assert matryoshka_rows["MBPPRetrieval"] == ["81.23", "70.00", "50.00"]
-    assert matryoshka_rows["StackOverflowQA"] == ["45.60", "40.00", "—"]
-    assert matryoshka_rows["**average**"] == [f"{100 * (0.8123 + 0.456) / 2:.2f}", "55.00", "—"]
+    assert matryoshka_rows["StackOverflowQA"] == ["45.60", "40.00", "–"]
+    assert matryoshka_rows["**average**"] == [f"{100 * (0.8123 + 0.456) / 2:.2f}", "55.00", "–"]
     for key, value in TRAINING["hyperparameters"].items():
         assert f"| `{key}` | `{value!r}` |" in text
-    assert "`scale=20.0`" in text and "MultipleNegativesRankingLoss" in text
+    assert "Loss: `MatryoshkaLoss` around `MultipleNegativesRankingLoss` with " in text and "`scale=20.0`" in text
     assert "| CoSQA | NL2Code |" in text and "19,604" in text and "| stdlib docstrings | Code2NL |" in text
     assert "Efficient Code Embeddings from Code Generation Models" in text and "2508.21290" in text
     assert "@misc{" in text
@@ -83,7 +83,8 @@ def test_native_card_points_at_st_jce(tiny_model):
     card = build_model_card(tiny_model, model_id="me/jce-native", portable=False)
     assert 'st_jce.load("me/jce-native")' in card.text and "pip install st-jce" in card.text
     assert 'task_type="nl2code"' in card.text
-    assert "SentenceTransformer(" not in card.text
+    assert 'SentenceTransformer("me/jce-native", trust_remote_code=True)' in card.text
+    assert 'SentenceTransformer("me/jce-native")' not in card.text
 
 
 def test_card_without_measurements_has_no_results(tiny_model):
@@ -91,7 +92,14 @@ def test_card_without_measurements_has_no_results(tiny_model):
     assert card.data.eval_results is None and "model-index" not in str(card).split("---")[1]
     assert card.data.base_model is None  # the tiny backbone is a local folder, not a Hub id
     assert "## Evaluation" not in card.text and "## Training" not in card.text
-    assert "## Matryoshka dimensions" not in card.text
+    assert "No Matryoshka dimensions are recorded for this model" in card.text  # none invented
+
+
+def test_matryoshka_dims_recorded_in_the_model_config_are_shown(tiny_qwen_dir):
+    model = st_jce.build_model(tiny_qwen_dir, dtype="float32")
+    model[0].auto_model.config.matryoshka_dimensions = [32, 16]
+    card = build_model_card(model)
+    assert "| Matryoshka dimensions | 64, 32, 16 |" in card.text and "truncate_dim=16" in card.text
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -102,7 +110,7 @@ def test_card_without_measurements_has_no_results(tiny_model):
     ({"eval_summary": {"tasks": {"t": {"task_type": "qa", "ndcg_at_10": 81.2}}}}, "fractions in 0..1"),
     ({"eval_summary": {"results": {}}}, "needs a 'tasks' mapping"),
     ({"base_model": "/tmp/qwen"}, "not a Hub id"),
-    ({"matryoshka_dims": [128, 32]}, "embedding dimension 64"),
+    ({"matryoshka_dims": [128, 32]}, r"\[128\] are outside 1..64"),
 ])
 def test_bad_inputs_name_what_to_fix(tiny_model, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -118,8 +126,8 @@ def test_write_model_card_keeps_its_inputs_for_push(tiny_model, tmp_path):
     written = ModelCard.load(readme)
     assert {r.dataset_name for r in written.data.eval_results} == set(SUMMARY["tasks"])
     inputs = read_card_inputs(tmp_path)
-    assert inputs["eval_summary"] == SUMMARY and inputs["training"] == TRAINING and inputs["portable"] is False
-    assert str(build_model_card(tiny_model, **inputs)) == readme.read_text()
+    assert inputs["eval_summary"] == SUMMARY and inputs["training"] == TRAINING and "portable" not in inputs
+    assert str(build_model_card(tiny_model, portable=False, **inputs)) == readme.read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "st_jce_card.json", "summary.json"]
 
 

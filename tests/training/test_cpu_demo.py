@@ -4,7 +4,7 @@
 Slow: the full demo (~15 minutes on 2 cores).
 
 Not asserted, because it does not hold: beating zero-shot MiniLM on MLQuestions (0.610 against 0.625; the
-pairs are code, the set is questions about machine learning; see README, "The CPU demo")."""
+pairs are code, the set is questions about machine learning; see docs/experiments.md, "The CPU demo on mean pooling")."""
 
 from __future__ import annotations
 

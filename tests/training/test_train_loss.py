@@ -39,9 +39,19 @@ def test_default_dims_halve_to_64():
     assert default_matryoshka_dims(64) == [64]
 
 
-def test_dims_larger_than_the_model_are_refused():
-    with pytest.raises(ValueError, match=r"matryoshka_dims: \[1024\] exceed the model's embedding size 896"):
-        resolve_matryoshka_dims([1024, 64], 896)
+def test_dims_outside_the_model_are_refused(tiny_model):
+    with pytest.raises(ValueError, match=r"matryoshka_dims: \[0, 128\] are outside 1..64"):
+        resolve_matryoshka_dims(tiny_model, [128, 32, 0])
+
+
+def test_loss_dims_always_include_the_full_size(tiny_model):
+    assert list(build_loss(tiny_model, LossArguments(matryoshka_dims=[16, 32, 16])).matryoshka_dims) == [64, 32, 16]
+    assert list(build_loss(tiny_model, LossArguments()).matryoshka_dims) == [64]  # default_matryoshka_dims(64)
+    tiny_model[0].auto_model.config.matryoshka_dimensions = [8]  # dims recorded by an earlier run
+    try:
+        assert list(build_loss(tiny_model, LossArguments()).matryoshka_dims) == [64, 8]
+    finally:
+        del tiny_model[0].auto_model.config.matryoshka_dimensions
 
 
 def test_loss_is_infonce_at_scale_one_over_temperature_summed_over_dims(tiny_model):

@@ -36,5 +36,5 @@ def test_comparison_table_reports_each_summary_and_the_gain():
                                      "b": {"task_type": "qa", "ndcg_at_10": 0.5}}}}
     lines = comparison_table(summaries).splitlines()
     cells = {line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[3:6]] for line in lines[2:]}
-    assert cells == {"a": ["0.5000", "0.7500", "+0.2500"], "b": ["0.2500", "0.5000", "+0.2500"],
-                     "mean": ["0.3750", "0.6250", "+0.2500"]}
+    assert cells == {"a": ["50.00", "75.00", "+25.00"], "b": ["25.00", "50.00", "+25.00"],
+                     "**average**": ["37.50", "62.50", "+25.00"]}  # nDCG@10 in %

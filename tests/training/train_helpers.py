@@ -1,4 +1,5 @@
-"""Helpers of the training tests: a small local pairs file and the command line of a short run on it."""
+"""Helpers of the training tests: a small local pairs file, a BEIR folder made of such pairs, and the command
+line of a short run on them."""
 
 from __future__ import annotations
 
@@ -19,6 +20,19 @@ def write_pairs(path: Path, count: int = 48) -> Path:
             code = f"def {verb}_{noun}_{index}(values):\n    return {verb}(values) + {index}"
             file.write(json.dumps({"q": query, "code": code}) + "\n")
     return path
+
+
+def write_beir_folder(folder: Path, pairs_file: Path) -> Path:
+    """A BEIR folder whose queries and code documents come from the pairs file (query i -> document i)."""
+    folder.mkdir()
+    rows = [json.loads(line) for line in pairs_file.read_text().splitlines()]
+    with (folder / "queries.jsonl").open("w") as queries, (folder / "corpus.jsonl").open("w") as corpus:
+        for index, row in enumerate(rows):
+            queries.write(json.dumps({"_id": f"q{index}", "text": row["q"]}) + "\n")
+            corpus.write(json.dumps({"_id": f"d{index}", "text": row["code"]}) + "\n")
+    (folder / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\n"
+                                      + "".join(f"q{index}\td{index}\t1\n" for index in range(len(rows))))
+    return folder
 
 
 def run_argv(backbone: str, pairs: Path, output_dir: Path, **overrides) -> list[str]:

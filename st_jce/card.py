@@ -1,11 +1,13 @@
-"""The model card (``README.md``) of a published st-jce model: Hub metadata and a body for its users.
+"""The model card (``README.md``) that every st-jce model directory carries: Hub metadata and a body for users.
 
-The YAML front matter carries what the Hub indexes (``library_name: sentence-transformers``,
-``pipeline_tag``, tags, ``base_model``, ``license``, ``datasets``, ``language`` and the evaluation
-results as ``model-index``); the body says what the model is, lists the five task types with their
-exact prefixes, shows how to encode queries and documents (plain ``SentenceTransformer`` for the
-portable format, ``st_jce.load`` for the native one), the Matryoshka dimensions with the quality
-measured at each, the training data and hyperparameters, and how to cite the recipe's paper.
+``model.save_pretrained``, :func:`st_jce.export_portable`, ``train_st.py`` (its ``final/`` directory and
+the trainer's checkpoints) and ``st-jce push`` all write it through :func:`write_model_card`. The YAML
+front matter carries what the Hub indexes (``library_name: sentence-transformers``, ``pipeline_tag``, tags,
+``base_model``, ``license``, ``datasets``, ``language`` and the evaluation results as ``model-index``); the
+body says what the model is, lists the five task types with the model's own prefixes, shows how to load
+*that* format (plain ``SentenceTransformer`` for the portable one, st-jce for the native one) and to
+encode queries and documents, the Matryoshka dimensions with the quality measured at each, and, where
+known, the training data, loss and hyperparameters. Nothing is encoded to write it.
 
 Examples
 --------
@@ -15,8 +17,8 @@ Examples
 >>> card = build_model_card(model, base_model="Qwen/Qwen2.5-Coder-0.5B", model_id="me/jce-tiny")
 >>> card.data.library_name, card.data.pipeline_tag
 ('sentence-transformers', 'sentence-similarity')
->>> "Candidate code snippet:\\\\n" in card.text
-True
+>>> "`Candidate code snippet:\\\\n`" in card.text, 'st_jce.load("me/jce-tiny")' in card.text
+(True, True)
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from st_jce.prefixes import PREFIXES, TASK_TYPES, prompt_name, resolve_task_type
+from st_jce.matryoshka import recorded_matryoshka_dims, resolve_matryoshka_dims
+from st_jce.model_dir import NATIVE, model_format, module_type
+from st_jce.ndcg_table import MISSING, ndcg_table
+from st_jce.prefixes import TASK_TYPES, prompt_name, resolve_task_type
 from st_jce.saving import atomic_write_text
 
 # The paper's names of the task types (Table 1).
@@ -45,9 +50,12 @@ TASK_TYPE_EXAMPLES: dict[str, str] = {
 TAGS = ["sentence-transformers", "sentence-similarity", "feature-extraction", "embeddings", "code", "code-search",
         "code-retrieval", "matryoshka", "st-jce"]
 TRAINING_KEYS = ("datasets", "hyperparameters", "loss")
+# The facts a card is built from beyond the model itself, kept beside the card so that a reload, a re-save,
+# an export or `st-jce push` writes the same facts again.
+CARD_INPUT_KEYS = ("base_model", "matryoshka_dims", "training", "eval_summary", "license")
+CARD_INPUTS_FILE = "st_jce_card.json"
 EXAMPLE_QUERY = "read a CSV file into a list of dicts"
 EXAMPLE_DOCUMENT = "def load(path):\n    with open(path) as f:\n        return list(csv.DictReader(f))"
-CARD_INPUTS_FILE = "st_jce_card.json"  # the card's inputs, so `st-jce push` can rebuild the card for any format
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 PAPER_CITATION = """@misc{kryvosheieva2025efficientcodeembeddings,
@@ -63,28 +71,34 @@ PAPER_CITATION = """@misc{kryvosheieva2025efficientcodeembeddings,
 def build_model_card(
     model,
     *,
-    base_model: str | None = None,
     model_id: str | None = None,
+    portable: bool | None = None,
+    base_model: str | None = None,
     matryoshka_dims: list[int] | None = None,
     training: dict[str, Any] | None = None,
     eval_summary: dict[str, Any] | str | os.PathLike | None = None,
     license: str = "apache-2.0",
-    portable: bool = True,
 ) -> ModelCard:
-    """Build the Hub model card of an st-jce ``model``.
+    """Build the model card of an st-jce ``model``.
 
     Parameters
     ----------
-    model : st_jce.CodeEmbedder
-        The model the card describes (its dimension, sequence length, prefixes and architecture are read from it).
+    model : SentenceTransformer
+        The model the card describes: an st-jce model, or the plain ``SentenceTransformer`` of a portable one.
+        Its dimension, sequence length, pooling and named prompts (``model.prompts``, the prefixes it encodes
+        with) are read from it.
+    model_id : str, optional
+        Where users load the model from, a Hub repo id or a path: the usage snippets load it, and a repo id
+        names the card. Default: ``model.model_card_data.model_id``, else ``"path/to/model"``.
+    portable : bool, optional
+        Whether the card is for the portable format (plain ``SentenceTransformer``) or st-jce's native one.
+        Default: the format of ``model`` (:func:`st_jce.model_dir.model_format`).
     base_model : str, optional
         Hub id of the backbone, e.g. ``"Qwen/Qwen2.5-Coder-0.5B"``; default: the backbone's id when the model was
         built from one on the Hub.
-    model_id : str, optional
-        The repo id the card is published under; used in the usage snippets and as the ``model-index`` name.
     matryoshka_dims : list of int, optional
-        Truncation dims the model was trained for; default: ``training["loss"]["matryoshka_dims"]``, else the dims
-        of ``eval_summary``.
+        Truncation dims the model was trained for; default: ``training["loss"]["matryoshka_dims"]``, else the
+        dims recorded in the model's config (:func:`st_jce.matryoshka.recorded_matryoshka_dims`).
     training : dict, optional
         ``{"datasets": [{"name", "task_type", "hub_id"?, "pairs"?}, ...] or {name: task_type},
         "hyperparameters": {name: value}, "loss": {"name": ..., **parameters}}`` (all keys optional).
@@ -93,8 +107,6 @@ def build_model_card(
         score}}}}`` with nDCG@10 as a fraction in 0..1 (the card shows percentages, as the paper does).
     license : str
         A Hub license id.
-    portable : bool
-        Whether the published files are the portable format (plain ``SentenceTransformer``) or st-jce's native one.
 
     Returns
     -------
@@ -103,7 +115,7 @@ def build_model_card(
     Raises
     ------
     ValueError
-        For a malformed ``training`` or ``eval_summary``, naming the key to fix.
+        For a malformed ``training``, ``eval_summary``, ``base_model`` or ``matryoshka_dims``, naming what to fix.
     """
     training = _checked_training(training)
     eval_summary = _checked_eval_summary(eval_summary)
@@ -111,14 +123,11 @@ def build_model_card(
     if base_model is not None and not HUB_ID.match(base_model):
         raise ValueError(f"base_model={base_model!r} is not a Hub id ('owner/name'); pass the backbone's Hub id, "
                          "e.g. 'Qwen/Qwen2.5-Coder-0.5B', or leave it out.")
-    if matryoshka_dims is None:
-        matryoshka_dims = training.get("loss", {}).get("matryoshka_dims") or _dims_of(eval_summary)
-    matryoshka_dims = sorted({int(dim) for dim in matryoshka_dims or []}, reverse=True)
-    dim = model.get_embedding_dimension()
-    if matryoshka_dims and not 0 < matryoshka_dims[-1] <= matryoshka_dims[0] <= dim:
-        raise ValueError(f"matryoshka_dims {matryoshka_dims} must lie between 1 and the model's embedding dimension "
-                         f"{dim}; fix matryoshka_dims (or training['loss']['matryoshka_dims']).")
-    model_name = model_id.split("/")[-1] if model_id else "st-jce-model"
+    dims = matryoshka_dims or training.get("loss", {}).get("matryoshka_dims") or recorded_matryoshka_dims(model)
+    dims = resolve_matryoshka_dims(model, dims) if dims else []
+    portable = portable if portable is not None else _format(model) != NATIVE
+    model_id = model_id or model.model_card_data.model_id
+    model_name = model_id.rstrip("/").split("/")[-1] if model_id and HUB_ID.match(model_id) else "st-jce-model"
     card_data = ModelCardData(
         language=["en", "code"],
         license=license,
@@ -131,49 +140,61 @@ def build_model_card(
         eval_results=_eval_results(eval_summary) or None,
     )
     sections = [
-        _overview(model, model_name, base_model, matryoshka_dims, portable),
+        _overview(model, model_name, base_model, dims, portable),
         _task_types_section(model),
-        _usage_section(model_id or "REPO_ID", portable, matryoshka_dims),
-        _matryoshka_section(matryoshka_dims, eval_summary),
+        _usage_section(model_id or "path/to/model", portable, dims),
+        _matryoshka_section(model, dims, eval_summary),
         _evaluation_section(eval_summary),
         _training_section(training),
-        _architecture_section(model),
         _citation_section(),
     ]
     body = "\n\n".join(section for section in sections if section)
     return ModelCard(f"---\n{card_data.to_yaml()}\n---\n\n{body}\n")
 
 
-def write_model_card(model_dir: str | os.PathLike, *, model=None, **card_inputs) -> Path:
-    """Write ``README.md`` into ``model_dir`` atomically; keep the inputs in ``st_jce_card.json`` beside it.
+def write_model_card(model_dir: str | os.PathLike, *, model=None, model_id: str | None = None,
+                     portable: bool | None = None, **card_inputs) -> Path:
+    """Write the card of ``model`` into ``model_dir`` as ``README.md``, and its inputs as ``st_jce_card.json``.
 
-    ``card_inputs`` are the keyword arguments of :func:`build_model_card`. ``model`` defaults to the model in
-    ``model_dir`` (loaded with :func:`st_jce.load`). The inputs file lets ``st-jce push`` rebuild the card for
-    the format and repo id it publishes.
+    ``card_inputs`` (keyword arguments of :func:`build_model_card`: ``base_model``, ``matryoshka_dims``,
+    ``training``, ``eval_summary``, ``license``) are added to the model's own ``model.card_inputs`` (those an
+    st-jce model was loaded with, or that training set). ``model`` defaults to the model in ``model_dir``
+    (loaded with :func:`st_jce.load`), so facts can be added to a saved model's card, e.g. after
+    ``st-jce eval``. Both files are replaced atomically.
 
     Examples
     --------
     >>> import tempfile, st_jce
     >>> from st_jce.testing import random_qwen2
+    >>> model = st_jce.build_model(str(random_qwen2(tempfile.mkdtemp())), dtype="float32")
     >>> folder = tempfile.mkdtemp()
-    >>> st_jce.build_model(str(random_qwen2(tempfile.mkdtemp())), dtype="float32").save_pretrained(folder)
-    >>> write_model_card(folder, license="mit").name
-    'README.md'
+    >>> model.save_pretrained(folder)  # writes the card already
+    >>> summary = {"tasks": {"mbpp": {"task_type": "nl2code", "ndcg_at_10": 0.5}}}  # e.g. st-jce eval's
+    >>> card = ModelCard.load(write_model_card(folder, eval_summary=summary, license="mit"))
+    >>> [result.metric_value for result in card.data.eval_results], read_card_inputs(folder)["license"]
+    ([50.0], 'mit')
     """
     import st_jce
 
     model_dir = Path(model_dir)
     model = model if model is not None else st_jce.load(model_dir)
-    card_inputs["eval_summary"] = _checked_eval_summary(card_inputs.get("eval_summary"))
-    # Known now (the backbone's Hub id), perhaps not once the model is reloaded from a local folder for `push`.
-    card_inputs["base_model"] = card_inputs.get("base_model") or _backbone_hub_id(model)
-    card = build_model_card(model, **card_inputs)
-    atomic_write_text(model_dir / CARD_INPUTS_FILE, json.dumps(card_inputs, indent=2, default=str))
+    inputs = {**getattr(model, "card_inputs", {}), **card_inputs}
+    unknown = sorted(set(inputs) - set(CARD_INPUT_KEYS))
+    if unknown:
+        raise ValueError(f"Card inputs {unknown} are unknown; use only {list(CARD_INPUT_KEYS)} (in model.card_inputs, "
+                         f"{CARD_INPUTS_FILE} or as keyword arguments).")
+    inputs["eval_summary"] = _checked_eval_summary(inputs.get("eval_summary"))
+    # Known now (the backbone's Hub id), perhaps not once the model is reloaded from a local folder.
+    inputs["base_model"] = inputs.get("base_model") or _backbone_hub_id(model)
+    # Through JSON first, so that the card is the one its saved inputs give (tuples become lists, ...).
+    saved_inputs = json.dumps({key: value for key, value in inputs.items() if value is not None}, indent=2, default=str)
+    card = build_model_card(model, model_id=model_id, portable=portable, **json.loads(saved_inputs))
+    atomic_write_text(model_dir / CARD_INPUTS_FILE, saved_inputs)
     return atomic_write_text(model_dir / "README.md", str(card))
 
 
 def read_card_inputs(model_dir: str | os.PathLike) -> dict[str, Any]:
-    """The :func:`build_model_card` keyword arguments saved by :func:`write_model_card` (``{}`` if none)."""
+    """The card inputs that :func:`write_model_card` saved in ``model_dir`` (``{}`` if none)."""
     file = Path(model_dir) / CARD_INPUTS_FILE
     return json.loads(file.read_text()) if file.is_file() else {}
 
@@ -228,11 +249,6 @@ def _backbone_hub_id(model) -> str | None:
     return None
 
 
-def _dims_of(eval_summary: dict[str, Any] | None) -> list[int]:
-    tasks = (eval_summary or {}).get("tasks", {})
-    return sorted({int(dim) for result in tasks.values() for dim in (result.get("by_dim") or {})})
-
-
 def _eval_results(eval_summary: dict[str, Any] | None) -> list[EvalResult]:
     results = []
     for name, result in ((eval_summary or {}).get("tasks") or {}).items():
@@ -252,20 +268,24 @@ def _percent(score: float) -> float:
 
 
 def _task_title(task_type: str | None) -> str:
-    return TASK_TYPE_TITLES[resolve_task_type(task_type)] if task_type else "—"
+    return TASK_TYPE_TITLES[resolve_task_type(task_type)] if task_type else MISSING
 
 
-def _visible(prefix: str) -> str:
-    return "`" + prefix.replace("\n", "\\n") + "`"
+def _visible(prefix: str | None) -> str:
+    return MISSING if prefix is None else "`" + prefix.replace("\n", "\\n") + "`"
+
+
+def _format(model) -> str:
+    return model_format((module_type(module) for module in model), model.prompts)
 
 
 # -- sections --------------------------------------------------------------------------------------------------
 def _overview(model, model_name, base_model, matryoshka_dims, portable) -> str:
     backbone = f"[{base_model}](https://huggingface.co/{base_model})" if base_model else "a code-generation LLM"
     rows = [
-        ("Base model", f"`{base_model}`" if base_model else "—"),
+        ("Base model", f"`{base_model}`" if base_model else MISSING),
         ("Embedding dimension", str(model.get_embedding_dimension())),
-        ("Matryoshka dimensions", ", ".join(map(str, matryoshka_dims)) if matryoshka_dims else "—"),
+        ("Matryoshka dimensions", ", ".join(map(str, matryoshka_dims)) if matryoshka_dims else MISSING),
         ("Max sequence length", f"{model.max_seq_length} tokens"),
         ("Pooling", _pooling_name(model)),
         ("Similarity", "cosine (embeddings are L2-normalized)"),
@@ -276,11 +296,10 @@ def _overview(model, model_name, base_model, matryoshka_dims, portable) -> str:
     return (f"# {model_name}\n\n"
             f"A code embedding model built from {backbone} with "
             "[st-jce](https://pypi.org/project/st-jce/), following the jina-code-embeddings recipe "
-            "(Kryvosheieva et al., 2025): the final hidden state of the last token, task-specific instruction "
-            "prefixes for queries and documents, and contrastive InfoNCE training with Matryoshka "
-            "representation learning. It embeds natural language and code in one space for code search, "
-            "technical question answering, code-to-code retrieval, code summarization and completion retrieval."
-            f"\n\n{table}")
+            f"(Kryvosheieva et al., 2025): task-specific instruction prefixes for queries and documents, and "
+            f"{_pooling_name(model)} pooling of the backbone's final hidden states. It embeds natural language and "
+            "code in one space for code search, technical question answering, code-to-code retrieval, code "
+            f"summarization and completion retrieval.\n\n{table}")
 
 
 def _pooling_name(model) -> str:
@@ -292,11 +311,9 @@ def _pooling_name(model) -> str:
 
 
 def _task_types_section(model) -> str:
-    prompts = getattr(model, "prompts", None) or {}
     rows = []
-    for task in TASK_TYPES:
-        query = prompts.get(prompt_name(task, "query"), PREFIXES[task]["query"])
-        document = prompts.get(prompt_name(task, "document"), PREFIXES[task]["document"])
+    for task in TASK_TYPES:  # the model's own prefixes: the named prompts it encodes with
+        query, document = (model.prompts.get(prompt_name(task, role)) for role in ("query", "document"))
         rows.append(f"| {TASK_TYPE_TITLES[task]} (`{task}`) | {TASK_TYPE_EXAMPLES[task]} | {_visible(query)} | "
                     f"{_visible(document)} |")
     return ("## Task types and prefixes\n\n"
@@ -311,16 +328,18 @@ def _usage_section(model_id: str, portable: bool, matryoshka_dims: list[int]) ->
         install = "pip install -U sentence-transformers"
         loading = f'from sentence_transformers import SentenceTransformer\n\nmodel = SentenceTransformer("{model_id}")'
         query_choice, document_choice = 'prompt_name="nl2code_query"', 'prompt_name="nl2code_document"'
-        note = ("The repository holds built-in sentence-transformers modules only, so it loads with a plain "
+        note = ("The model is saved with built-in sentence-transformers modules only, so it loads with a plain "
                 "`SentenceTransformer` — no `trust_remote_code`, no st-jce. With st-jce installed, "
                 f'`st_jce.from_portable("{model_id}")` gives the native model with `task_type=` encoding.')
     else:
         install = "pip install st-jce"
         loading = f'import st_jce\n\nmodel = st_jce.load("{model_id}")'
         query_choice, document_choice = 'task_type="nl2code"', 'task_type="nl2code"'
-        note = ("The repository holds st-jce's own modules: install `st-jce` and load it with `st_jce.load`, which "
-                "checks that the repository runs no code and needs no `trust_remote_code`. "
-                '`model.encode(texts, prompt_name="nl2code_query")` works too.')
+        note = ("The model is saved with st-jce's own modules: install `st-jce` and load it with `st_jce.load`, "
+                "which checks that the files run no code and needs no `trust_remote_code`. With st-jce installed, "
+                f'`SentenceTransformer("{model_id}", trust_remote_code=True)` loads it too (the flag lets '
+                "sentence-transformers import st-jce's module classes). "
+                '`model.encode(texts, prompt_name="nl2code_query")` works as well.')
     code = (f"{loading}\n\n"
             f"queries = model.encode_query([{EXAMPLE_QUERY!r}], {query_choice})\n"
             f"documents = model.encode_document([{EXAMPLE_DOCUMENT!r}], {document_choice})\n"
@@ -332,47 +351,32 @@ def _usage_section(model_id: str, portable: bool, matryoshka_dims: list[int]) ->
     return text
 
 
-def _matryoshka_section(dims: list[int], eval_summary: dict[str, Any] | None) -> str:
+def _matryoshka_section(model, dims: list[int], eval_summary: dict[str, Any] | None) -> str:
     if not dims:
-        return ""
+        return ("## Matryoshka dimensions\n\nNo Matryoshka dimensions are recorded for this model "
+                "(`matryoshka_dimensions` in its `config.json`): it was not trained for truncation, so use the full "
+                f"{model.get_embedding_dimension()} dimensions.")
     text = ("## Matryoshka dimensions\n\nThe model was trained so that the first *d* components of an embedding are "
             f"an embedding on their own, for d in {', '.join(map(str, dims))}: pass `truncate_dim=d` to `encode_*`.")
-    tasks = (eval_summary or {}).get("tasks") or {}
     measured = {name: {int(dim): score for dim, score in (result.get("by_dim") or {}).items()}
-                for name, result in tasks.items()}
-    if not any(measured.values()):
+                for name, result in ((eval_summary or {}).get("tasks") or {}).items()}
+    measured = {name: scores for name, scores in measured.items() if scores}
+    if not measured:
         return text
-    header = "| task | " + " | ".join(f"dim {dim}" for dim in dims) + " |"
-    rule = "|---|" + "---|" * len(dims)
-    rows = [f"| {name} | " + " | ".join(_cell(scores.get(dim)) for dim in dims) + " |"
-            for name, scores in measured.items() if scores]
-    # An average over a subset of the tasks would not compare across dims: only where every task was measured.
-    averages = [_mean([scores.get(dim) for scores in measured.values() if scores], complete=True) for dim in dims]
-    rows.append("| **average** | " + " | ".join(_cell(value) for value in averages) + " |")
-    return text + "\n\nnDCG@10 (%) at each dimension:\n\n" + "\n".join([header, rule, *rows])
-
-
-def _mean(values: list[float | None], complete: bool = False) -> float | None:
-    present = [value for value in values if value is not None]
-    if not present or (complete and len(present) < len(values)):
-        return None
-    return sum(present) / len(present)
-
-
-def _cell(score: float | None) -> str:
-    return "—" if score is None else f"{_percent(score):.2f}"
+    measured_dims = sorted({dim for scores in measured.values() for dim in scores}, reverse=True)
+    table = ndcg_table({name: [scores.get(dim) for dim in measured_dims] for name, scores in measured.items()},
+                       [f"dim {dim}" for dim in measured_dims])
+    return f"{text}\n\nnDCG@10 (%) at each dimension:\n\n{table}"
 
 
 def _evaluation_section(eval_summary: dict[str, Any] | None) -> str:
     tasks = (eval_summary or {}).get("tasks") or {}
     if not tasks:
         return ""
-    rows = [f"| {name} | {_task_title(result.get('task_type'))} | {_cell(result.get('ndcg_at_10'))} |"
-            for name, result in tasks.items()]
-    average = _mean([result.get("ndcg_at_10") for result in tasks.values()])
-    rows.append(f"| **average** | | {_cell(average)} |")
-    return ("## Evaluation\n\nnDCG@10 (%) measured with `st-jce eval` (mteb retrieval; each task encoded with the "
-            "prefixes of its task type):\n\n| task | task type | nDCG@10 |\n|---|---|---|\n" + "\n".join(rows))
+    table = ndcg_table({name: [result.get("ndcg_at_10")] for name, result in tasks.items()}, ["nDCG@10"],
+                       task_types={name: _task_title(result.get("task_type")) for name, result in tasks.items()})
+    return ("## Evaluation\n\nnDCG@10 (%) measured with `st-jce eval` (each task encoded with the prefixes of its "
+            f"task type):\n\n{table}")
 
 
 def _training_section(training: dict[str, Any]) -> str:
@@ -383,24 +387,22 @@ def _training_section(training: dict[str, Any]) -> str:
         rows = []
         for entry in training["datasets"]:
             source = f"[{entry['hub_id']}](https://huggingface.co/datasets/{entry['hub_id']})" if entry.get("hub_id") \
-                else "—"
-            pairs = f"{entry['pairs']:,}" if isinstance(entry.get("pairs"), int) else "—"
+                else MISSING
+            pairs = f"{entry['pairs']:,}" if isinstance(entry.get("pairs"), int) else MISSING
             rows.append(f"| {entry['name']} | {TASK_TYPE_TITLES[entry['task_type']]} | {source} | {pairs} |")
         parts.append("Query–document pairs, each dataset tagged with the task type whose prefixes its pairs get:\n\n"
                      "| dataset | task type | source | pairs |\n|---|---|---|---|\n" + "\n".join(rows))
     if training["loss"]:
         loss = dict(training["loss"])
-        name = loss.pop("name")
+        name, inner = loss.pop("name"), loss.pop("inner_loss", None)
         parameters = ", ".join(f"`{key}={value!r}`" for key, value in loss.items())
-        parts.append(f"Loss: `{name}`" + (f" with {parameters}." if parameters else "."))
+        parts.append(f"Loss: `{name}`" + (f" around `{inner}`" if inner else "")
+                     + (f" with {parameters}" if parameters else "")
+                     + (" (scale = 1/temperature)." if {"scale", "temperature"} <= set(loss) else "."))
     if training["hyperparameters"]:
         rows = [f"| `{key}` | `{value!r}` |" for key, value in training["hyperparameters"].items()]
         parts.append("Hyperparameters:\n\n| name | value |\n|---|---|\n" + "\n".join(rows))
     return "\n\n".join(parts)
-
-
-def _architecture_section(model) -> str:
-    return f"## Architecture\n\nThe sentence-transformers modules of the published files:\n\n```\n{model!r}\n```"
 
 
 def _citation_section() -> str:
