@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from st_jce.prefixes import TASK_TYPES
+from st_jce.search.cli import add_commands as add_search_commands
 
 CONFIG_DIR = Path(__file__).parent / "configs"  # shipped with the package; a checkout's configs/ links here
 
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--revision", help="branch to push to")
     push.add_argument("--token", help="Hub token (default: the one huggingface_hub finds)")
     push.set_defaults(handler=run_push)
+    add_search_commands(commands)  # st-jce index / st-jce search (the `index` extra)
     return parser
 
 

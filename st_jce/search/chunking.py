@@ -1,0 +1,196 @@
+"""Retrieval units of source code: the functions, methods and classes a user wants back from a search.
+
+Python goes through :mod:`ast`: every function, class and method becomes a :class:`Chunk` with its
+qualified name (``PrefixPrompt.preprocess``), file and line span, decorators included; the module-level
+code between them (imports, constants, the module docstring) becomes ``module`` chunks. Other languages,
+and Python files that do not parse, fall back to windows of :data:`WINDOW_LINES` lines. A unit longer
+than the model's token budget is split into windows of whole lines that overlap by
+:data:`OVERLAP_FRACTION` of a window, so nothing is cut off by the model's ``max_seq_length``.
+
+Nested functions stay inside the function that defines them: they are rarely wanted on their own, and
+the outer function is the unit that makes sense of them.
+
+Examples
+--------
+>>> source = "import os\\n\\nclass Greeter:\\n    def hello(self):\\n        return 'hi'\\n"
+>>> [(chunk.kind, chunk.name, chunk.start_line, chunk.end_line) for chunk in chunk_source(source, "greet.py")]
+[('module', 'greet', 1, 1), ('class', 'Greeter', 3, 3), ('method', 'Greeter.hello', 4, 5)]
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+# Recorded in every index manifest: a change to how units are cut must bump it, so that an incremental
+# run re-embeds everything instead of mixing two chunkings.
+CHUNKER_VERSION = "1"
+WINDOW_LINES = 60  # lines per window of the line-window fallback
+OVERLAP_FRACTION = 0.125  # share of a window repeated at the start of the next one
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrieval unit: what is embedded, and where it came from.
+
+    Attributes
+    ----------
+    id : str
+        Unique in an index: ``path:start-end`` for code, the record id for corpus records.
+    unit : str
+        The file (its path in the tree) or corpus record the chunk belongs to; incremental indexing
+        re-embeds whole units.
+    path : str
+        The file the chunk is in (for corpus records, the corpus file).
+    name : str
+        Qualified name (``Class.method``), the module's dotted name for module-level code, the title
+        of a corpus record; ``""`` for line windows.
+    kind : str
+        ``"function"``, ``"class"``, ``"method"``, ``"module"``, ``"lines"`` or ``"record"``.
+    start_line, end_line : int
+        1-based inclusive line span in ``path`` (0 for corpus records).
+    text : str
+        The text that is embedded (after the document prefix).
+    """
+
+    id: str
+    unit: str
+    path: str
+    name: str
+    kind: str
+    start_line: int
+    end_line: int
+    text: str
+
+
+def chunk_source(text: str, path: str, count_tokens: TokenCounter | None = None,
+                 max_tokens: int | None = None) -> list[Chunk]:
+    """The chunks of one source file: Python by :mod:`ast`, anything else by line windows.
+
+    Parameters
+    ----------
+    text : str
+        The file's contents.
+    path : str
+        The file's path in the tree (``/``-separated); it names the chunks and, for ``.py``, the module.
+    count_tokens : callable, optional
+        Token count of each of a list of lines; with ``max_tokens``, longer units are split.
+    max_tokens : int, optional
+        The most tokens a chunk may hold (the model's ``max_seq_length`` less the prefix and special tokens).
+
+    Examples
+    --------
+    >>> chunks = chunk_source("x = 1\\n" * 100, "data.txt")
+    >>> [(chunk.start_line, chunk.end_line) for chunk in chunks]
+    [(1, 60), (54, 100)]
+    >>> long = chunk_source("def f():\\n" + "    x = 1\\n" * 9, "f.py", lambda lines: [1] * len(lines), max_tokens=4)
+    >>> [(chunk.name, chunk.start_line, chunk.end_line) for chunk in long]
+    [('f', 1, 4), ('f', 4, 7), ('f', 7, 10)]
+    """
+    lines = text.splitlines()
+    spans = _python_spans(text, path) if path.endswith((".py", ".pyi")) else None
+    if spans is None:
+        spans = _window_spans(len(lines), WINDOW_LINES)
+    chunks = []
+    for name, kind, start, end in spans:
+        # Blank lines at either end belong to no unit: the span shows where the code is.
+        while start <= end and not lines[start - 1].strip():
+            start += 1
+        while end >= start and not lines[end - 1].strip():
+            end -= 1
+        if start > end:
+            continue
+        for part_start, part_end in _split_span(lines, start, end, count_tokens, max_tokens):
+            body = textwrap.dedent("\n".join(lines[part_start - 1:part_end]))
+            chunks.append(Chunk(f"{path}:{part_start}-{part_end}", path, path, name, kind, part_start, part_end, body))
+    return chunks
+
+
+def module_name(path: str) -> str:
+    """The dotted module name of a Python file's path in its tree.
+
+    Examples
+    --------
+    >>> module_name("st_jce/modules/prefix_prompt.py"), module_name("st_jce/__init__.py")
+    ('st_jce.modules.prefix_prompt', 'st_jce')
+    """
+    parts = PurePosixPath(path).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" and len(parts) > 1 else parts)
+
+
+def _python_spans(text: str, path: str) -> list[tuple[str, str, int, int]] | None:
+    """``(name, kind, start, end)`` of the definitions and module-level runs; ``None`` if it does not parse."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):  # ValueError: source with NUL bytes
+        return None
+    spans: list[tuple[str, str, int, int]] = []
+    _definition_spans(tree.body, "", False, spans)
+    covered = set()
+    for _, _, start, end in spans:
+        covered.update(range(start, end + 1))
+    # Classes own only their header, docstring and attributes, so their methods' lines are not repeated.
+    runs = _uncovered_runs(len(text.splitlines()), covered)
+    spans += [(module_name(path), "module", start, end) for start, end in runs]
+    return sorted(spans, key=lambda span: span[2])
+
+
+def _definition_spans(body: list[ast.stmt], owner: str, in_class: bool, spans: list) -> None:
+    for node in body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        name = f"{owner}.{node.name}" if owner else node.name
+        start = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+        if isinstance(node, ast.ClassDef):
+            members = [child for child in node.body
+                       if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+            first_member = min([member.lineno for member in members]
+                               + [decorator.lineno for member in members for decorator in member.decorator_list],
+                               default=node.end_lineno + 1)
+            spans.append((name, "class", start, first_member - 1))
+            _definition_spans(node.body, name, True, spans)
+        else:
+            spans.append((name, "method" if in_class else "function", start, node.end_lineno))
+
+
+def _uncovered_runs(line_count: int, covered: set[int]) -> list[tuple[int, int]]:
+    runs, start = [], None
+    for line in range(1, line_count + 2):
+        if line <= line_count and line not in covered:
+            start = line if start is None else start
+        elif start is not None:
+            runs.append((start, line - 1))
+            start = None
+    return runs
+
+
+def _window_spans(line_count: int, window: int) -> list[tuple[str, str, int, int]]:
+    step = window - max(1, int(window * OVERLAP_FRACTION))
+    starts = range(1, max(line_count - window + step, 1) + 1, step) if line_count > window else [1]
+    return [("", "lines", start, min(start + window - 1, line_count)) for start in starts]
+
+
+def _split_span(lines: list[str], start: int, end: int, count_tokens: TokenCounter | None,
+                max_tokens: int | None) -> list[tuple[int, int]]:
+    """Line windows of ``start..end`` of at most ``max_tokens`` tokens each, overlapping by whole lines."""
+    if count_tokens is None or max_tokens is None or end <= start:
+        return [(start, end)]
+    counts = count_tokens([line + "\n" for line in lines[start - 1:end]])
+    if sum(counts) <= max_tokens:
+        return [(start, end)]
+    parts, first = [], 0
+    while True:
+        last, total = first, counts[first]
+        while last + 1 < len(counts) and total + counts[last + 1] <= max_tokens:
+            last += 1
+            total += counts[last]
+        parts.append((start + first, start + last))
+        if last == len(counts) - 1:
+            return parts
+        overlap = max(1, int((last - first + 1) * OVERLAP_FRACTION))
+        first = max(last + 1 - overlap, first + 1)

@@ -1,0 +1,149 @@
+"""``st-jce index`` and ``st-jce search``: the command-line face of :func:`~st_jce.search.build_index` and
+:class:`~st_jce.search.Index`. :func:`add_commands` registers both on ``st-jce``'s parser; the packages
+they need come with the ``index`` extra and are imported when a command runs.
+
+Examples
+--------
+::
+
+    st-jce index . --model ./my-code-embedder --out repo-index
+    st-jce index data/mbpp --model ./my-code-embedder --out mbpp-index --precision int8 --dim 256
+    st-jce index . --model ./my-code-embedder --engine ray --ray-address auto
+    st-jce search repo-index "where are task prefixes applied" -k 5
+    st-jce search repo-index "parse a yaml config" --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from st_jce.prefixes import TASK_TYPES
+
+DEFAULT_INDEX_DIR = "st-jce-index"
+SNIPPET_LINES = 3
+
+
+def add_commands(commands) -> None:
+    """Add ``index`` and ``search`` to the subparsers ``commands`` of ``st-jce``."""
+    index = commands.add_parser(
+        "index", help="Embed a source tree or corpus into a searchable index (resumable, incremental).",
+        description="Chunk SOURCE (a source folder: functions, classes, methods; or a JSONL / Parquet / BEIR corpus) "
+                    "and embed it with MODEL's document prefix into --out. Rerunning continues an interrupted run "
+                    "and re-embeds only the files that changed.")
+    index.add_argument("source", metavar="SOURCE", help="source folder, corpus file (.jsonl, .parquet) or BEIR folder")
+    index.add_argument("--model", required=True, help="st-jce model directory or Hub id (or any sentence-transformers "
+                       "model with the {task}_query / {task}_document prompts)")
+    index.add_argument("--out", default=DEFAULT_INDEX_DIR, help=f"index directory (default: {DEFAULT_INDEX_DIR})")
+    index.add_argument("--task-type", default="nl2code", choices=TASK_TYPES,
+                       help="whose prefixes documents and queries get (default: nl2code)")
+    index.add_argument("--dim", type=int, help="Matryoshka dimension of the stored vectors (default: the model's)")
+    index.add_argument("--precision", default="float32", choices=("float32", "int8", "binary"),
+                       help="stored precision, through sentence-transformers' quantize_embeddings (default: float32)")
+    index.add_argument("--engine", default="local", choices=("local", "multiprocess", "ray"),
+                       help="one process; a sentence-transformers multi-process pool; or Ray Data actors")
+    index.add_argument("--devices", type=_names, help="multiprocess: comma-separated devices, e.g. cuda:0,cuda:1")
+    index.add_argument("--workers", type=int, help="ray / multiprocess: number of model copies (default: one per "
+                       "GPU, else 1 for ray and 2 CPU processes for multiprocess)")
+    index.add_argument("--ray-address", help="ray: a running cluster's address, e.g. auto (default: a local Ray)")
+    index.add_argument("--shard-size", type=int, default=512, help="chunks per shard, what a kill can lose "
+                       "(default: 512)")
+    index.add_argument("--batch-size", type=int, default=32, help="rows per forward at most (default: 32)")
+    index.add_argument("--ext", type=_names, help="file extensions of a source tree, e.g. .py,.go (default: the common "
+                       "code extensions)")
+    index.add_argument("--max-file-bytes", type=int, default=1_000_000, help="skip larger files (default: 1000000)")
+    index.add_argument("--approximate", default="auto", choices=("auto", "always", "never"),
+                       help="build the usearch approximate index (auto: from 20000 chunks on)")
+    index.add_argument("--revision", help="the model's revision, recorded in the manifest")
+    index.add_argument("--overwrite", action="store_true", help="rebuild an index made with other settings")
+    index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.set_defaults(handler=run_index)
+
+    search = commands.add_parser(
+        "search", help="Search an index built by st-jce index.",
+        description="Embed QUERY with the query prefix of the index's task type and print the best chunks: "
+                    "file:line, qualified name, score and a snippet.")
+    search.add_argument("index", metavar="INDEX_DIR", help="directory written by st-jce index")
+    search.add_argument("query", metavar="QUERY", help="what to look for")
+    search.add_argument("-k", type=int, default=10, help="number of results (default: 10)")
+    search.add_argument("--task-type", choices=TASK_TYPES, help="query prefix to apply (default: the index's task type)")
+    search.add_argument("--model", help="query model (default: the model the index was built with)")
+    search.add_argument("--exact", action="store_true", help="brute-force search even when an approximate index exists")
+    search.add_argument("--json", action="store_true", help="print the hits as JSON, for tools")
+    search.add_argument("--lines", type=int, default=SNIPPET_LINES, help=f"snippet lines (default: {SNIPPET_LINES})")
+    search.set_defaults(handler=run_search)
+
+
+def run_index(args: argparse.Namespace) -> None:
+    """Handle ``st-jce index``: build or update the index, then print what it holds."""
+    from st_jce.cli import import_extra
+
+    indexing = import_extra("st_jce.search.indexing", extra="index")
+    manifest = indexing.build_index(
+        args.source, args.out, args.model, revision=args.revision, task_type=args.task_type, dim=args.dim,
+        precision=args.precision, engine=args.engine, devices=args.devices, workers=args.workers,
+        ray_address=args.ray_address, shard_size=args.shard_size, batch_size=args.batch_size, extensions=args.ext,
+        max_file_bytes=args.max_file_bytes, approximate=args.approximate, overwrite=args.overwrite,
+        show_progress=not args.quiet)
+    print(index_summary(manifest, args.out))
+
+
+def index_summary(manifest: dict, out: str) -> str:
+    """What ``st-jce index`` prints when it is done.
+
+    Examples
+    --------
+    >>> stats = {"chunks": 40, "units": 3, "embedded_units": 1, "reused_units": 2, "removed_units": 0,
+    ...          "embedded_chunks": 12, "seconds": 2.5, "texts_per_second": 6.0}
+    >>> print(index_summary({"stats": stats, "skipped": {"counts": {"empty": 1}}}, "idx"))
+    idx: 40 chunks from 3 files or records (1 embedded, 2 unchanged, 0 removed); 12 texts embedded at 6.0 texts/s, 2.5 s in all
+    skipped: empty 1 (manifest.json lists them)
+    """
+    stats = manifest["stats"]
+    lines = [f"{out}: {stats['chunks']} chunks from {stats['units']} files or records ({stats['embedded_units']} "
+             f"embedded, {stats['reused_units']} unchanged, {stats['removed_units']} removed); "
+             f"{stats['embedded_chunks']} texts embedded at {stats['texts_per_second'] or '-'} texts/s, "
+             f"{stats['seconds']} s in all"]
+    counts = manifest["skipped"]["counts"]
+    if counts:
+        lines.append("skipped: " + ", ".join(f"{reason} {count}" for reason, count in counts.items())
+                     + " (manifest.json lists them)")
+    return "\n".join(lines)
+
+
+def run_search(args: argparse.Namespace) -> None:
+    """Handle ``st-jce search``: the hits as text, or as JSON with ``--json``."""
+    from st_jce.cli import import_extra
+
+    index = import_extra("st_jce.search.index", extra="index").Index(args.index, model=args.model)
+    hits = index.search(args.query, k=args.k, task_type=args.task_type, exact=True if args.exact else None)
+    if args.json:
+        print(json.dumps([hit.to_dict() for hit in hits], indent=2))
+        return
+    for rank, hit in enumerate(hits, start=1):
+        print(format_hit(rank, hit, args.lines))
+
+
+def format_hit(rank: int, hit, lines: int = SNIPPET_LINES) -> str:
+    """One hit as ``st-jce search`` prints it: rank, score, ``file:line``, name, then the snippet indented.
+
+    Examples
+    --------
+    >>> from st_jce.search.index import Hit
+    >>> print(format_hit(1, Hit("a.py:3-4", "a.py", "add", "function", 3, 4, 0.8123, "def add(a, b):\\n    return a + b")))
+     1  0.812  a.py:3  add
+           def add(a, b):
+               return a + b
+    """
+    location = f"{hit.path}:{hit.start_line}" if hit.start_line else hit.path
+    header = f"{rank:2d}  {hit.score:.3f}  {location}  {hit.name or hit.id}"
+    snippet = [f"       {line}" for line in hit.text.splitlines()[:lines]]
+    return "\n".join([header, *snippet])
+
+
+def _names(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a comma-separated list, e.g. .py,.go")
+    return names
+

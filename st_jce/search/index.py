@@ -1,0 +1,168 @@
+"""``st_jce.search.Index``: search an index directory written by ``st-jce index`` (:func:`build_index`).
+
+Queries are embedded by the index's model (or one given, once :func:`~st_jce.search.signature.check_query_model`
+has accepted it) with the query prefix of the index's task type, truncated to the index's dimension, and
+searched exactly (brute force, :mod:`st_jce.search.vectors`: the reference) or through the approximate
+index when it was built (:mod:`st_jce.search.approximate`).
+
+Examples
+--------
+>>> import tempfile, pathlib, st_jce
+>>> from st_jce.search import build_index
+>>> from st_jce.testing import random_qwen2
+>>> model = st_jce.build_model(str(random_qwen2(tempfile.mkdtemp())), dtype="float32")
+>>> tree = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (tree / "util.py").write_text("def add(a, b):\\n    return a + b\\n\\ndef sub(a, b):\\n    return a - b\\n")
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "index"
+>>> _ = build_index(tree, out, model, show_progress=False)
+>>> hits = Index(out, model=model).search("add two numbers", k=2)
+>>> sorted(hit.name for hit in hits)
+['add', 'sub']
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from st_jce.search.approximate import approximate_top_k, open_approximate
+from st_jce.search.signature import check_query_model, encode_texts
+from st_jce.search.store import METADATA_COLUMNS, ShardStore
+from st_jce.search.vectors import exact_top_k
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the chunk and its score (cosine similarity at float32)."""
+
+    id: str
+    path: str
+    name: str
+    kind: str
+    start_line: int
+    end_line: int
+    score: float
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (``st-jce search --json``)."""
+        return asdict(self)
+
+
+class Index:
+    """An index directory, opened for search.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The directory ``st-jce index`` wrote.
+    model : SentenceTransformer or str, optional
+        The query model, or its directory / Hub id; default: the one the index was built with, loaded
+        from the name in the manifest. Checked against the manifest on first use.
+    device : str, optional
+        Where a model loaded here runs.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` holds no manifest.
+    ValueError
+        If the index is incomplete (an interrupted ``st-jce index``: rerun it to finish).
+    """
+
+    def __init__(self, path: str | os.PathLike, model=None, *, device: str | None = None) -> None:
+        self.path = Path(path)
+        store = ShardStore(self.path)
+        manifest = store.manifest()
+        if manifest is None:
+            raise FileNotFoundError(f"{self.path} holds no index (no manifest.json): build one with "
+                                    f"st-jce index SOURCE --model MODEL --out {self.path}.")
+        if not manifest.get("complete"):
+            raise ValueError(f"The index at {self.path} is incomplete: its indexing was interrupted. Rerun the same "
+                             "st-jce index command to finish it (the shards written so far are kept).")
+        self.manifest = manifest
+        self.settings = manifest["settings"]
+        self.chunks = store.read(METADATA_COLUMNS).to_pydict()
+        self.vectors = store.embeddings()
+        self.ranges = np.asarray(manifest["int8_ranges"], dtype=np.float32) if manifest.get("int8_ranges") else None
+        self._approximate = None
+        if manifest.get("approximate"):
+            self._approximate = open_approximate(self.path / manifest["approximate"]["file"])
+        self._model, self._device, self._checked_task_types = model, device, {}
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    @property
+    def has_approximate(self) -> bool:
+        """Whether an approximate index was built (``st-jce index --approximate``)."""
+        return self._approximate is not None
+
+    @property
+    def model(self):
+        """The query model (loaded on first use)."""
+        if self._model is None or isinstance(self._model, (str, os.PathLike)):
+            from st_jce.loading import load_model
+
+            self._model = load_model(str(self._model or self.settings["name"]), device=self._device)
+        return self._model
+
+    def search(self, queries: str | list[str], k: int = 10, *, task_type: str | None = None,
+               exact: bool | None = None) -> list[Hit] | list[list[Hit]]:
+        """The ``k`` best chunks of each query, best first: a list of hits for one query string, a list of
+        lists for a list of queries.
+
+        Parameters
+        ----------
+        task_type : str, optional
+            Whose query prefix to apply (default: the index's task type); one whose documents are
+            embedded differently from the index's is refused.
+        exact : bool, optional
+            ``True``: brute force; ``False``: the approximate index (an error without one); ``None``: the
+            approximate index when there is one.
+
+        Raises
+        ------
+        IndexMismatchError
+            If the query model's prefixes, dimension or embeddings do not match the index's.
+        """
+        texts = [queries] if isinstance(queries, str) else list(queries)
+        task_type = self._accepted_task_type(task_type)
+        embeddings = encode_texts(self.model, texts, task_type, "query", self.settings["dim"])
+        hits = self.search_embeddings(embeddings, k, exact=exact)
+        return hits[0] if isinstance(queries, str) else hits
+
+    def search_embeddings(self, embeddings: np.ndarray, k: int = 10, *, exact: bool | None = None) -> list[list[Hit]]:
+        """Search with query embeddings already made (unit length, the index's dimension, float32)."""
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if embeddings.ndim != 2 or embeddings.shape[1] != self.settings["dim"]:
+            raise ValueError(f"Query embeddings of shape {embeddings.shape}: the index holds "
+                             f"{self.settings['dim']}-dimensional vectors; pass (queries, {self.settings['dim']}).")
+        rows, scores = self.top_k(embeddings, k, exact=exact)
+        return [[self._hit(row, score) for row, score in zip(query_rows, query_scores) if row >= 0]
+                for query_rows, query_scores in zip(rows, scores)]
+
+    def top_k(self, embeddings: np.ndarray, k: int, *, exact: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (``-1`` where fewer than ``k`` were found) and scores of each query's ``k`` best vectors."""
+        if exact is False and self._approximate is None:
+            raise ValueError(f"The index at {self.path} has no approximate index: search exactly, or rebuild it with "
+                             "st-jce index ... --approximate always.")
+        precision = self.settings["precision"]
+        if exact or self._approximate is None:
+            return exact_top_k(embeddings, self.vectors, precision, self.ranges, k)
+        return approximate_top_k(self._approximate, embeddings, self.vectors, precision, self.ranges, k)
+
+    def _accepted_task_type(self, task_type: str | None) -> str:
+        key = task_type or self.settings["task_type"]
+        if key not in self._checked_task_types:
+            self._checked_task_types[key] = check_query_model(self.settings, self.model, task_type)
+        return self._checked_task_types[key]
+
+    def _hit(self, row: int, score: float) -> Hit:
+        fields = {column: self.chunks[column][row] for column in ("id", "path", "name", "kind", "start_line",
+                                                                   "end_line", "text")}
+        return Hit(score=float(score), **fields)

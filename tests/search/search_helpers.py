@@ -1,0 +1,51 @@
+"""Helpers of the search tests: a small source tree, and reading an index back as ``{chunk id: vector}``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from st_jce.search.store import ShardStore
+
+TREE = {
+    "shapes/__init__.py": '"""Geometric shapes."""\n\nfrom shapes.circle import Circle\n',
+    "shapes/circle.py": (
+        "import math\n\n\n"
+        "class Circle:\n"
+        '    """A circle of a given radius."""\n\n'
+        "    def __init__(self, radius):\n        self.radius = radius\n\n"
+        "    @property\n    def area(self):\n        return math.pi * self.radius ** 2\n\n"
+        "    def scale(self, factor):\n        return Circle(self.radius * factor)\n"
+    ),
+    "text/words.py": (
+        "def count_words(text):\n    return len(text.split())\n\n\n"
+        "def reverse_words(text):\n    return ' '.join(reversed(text.split()))\n"
+    ),
+    "io/csv_tools.py": (
+        "import csv\n\n\n"
+        "def read_rows(path):\n    with open(path) as handle:\n        return list(csv.DictReader(handle))\n\n\n"
+        "def write_rows(path, rows):\n    with open(path, 'w') as handle:\n"
+        "        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))\n        writer.writeheader()\n"
+        "        writer.writerows(rows)\n"
+    ),
+    "web/app.js": "function greet(name) {\n  return `hello ${name}`;\n}\n\nmodule.exports = { greet };\n",
+    "README.md": "# not code: left out by extension\n",
+}
+
+
+def write_tree(root: Path, files: dict[str, str] | None = None) -> Path:
+    """Write ``files`` (path -> text; default :data:`TREE`) below ``root`` and return it."""
+    for relative, text in (TREE if files is None else files).items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def vectors_by_id(index_dir: Path) -> dict[str, np.ndarray]:
+    """Every chunk's stored vector, by chunk id; fails on a duplicated id."""
+    store = ShardStore(index_dir)
+    ids = store.read(["id"]).column("id").to_pylist()
+    assert len(ids) == len(set(ids)), "a chunk is stored twice"
+    return dict(zip(ids, store.embeddings()))

@@ -1,0 +1,82 @@
+"""Search results against computations made here: brute-force cosine top-k, sentence-transformers' own
+quantized search, and approximate recall against exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sentence_transformers.util import cos_sim, quantize_embeddings
+from sentence_transformers.util.quantization import semantic_search_usearch
+
+from st_jce.search import Index, build_index
+from st_jce.search.approximate import approximate_top_k, build_approximate, open_approximate
+from st_jce.search.store import ShardStore
+from st_jce.search.vectors import exact_top_k, quantize
+
+QUERIES = ["area of a circle", "read rows from a csv file", "count the words of a text", "greet someone by name"]
+
+
+def _brute_force(model, index_dir, dim=None):
+    """Chunk ids and this test's own embeddings of every stored chunk text, and of the queries."""
+    chunks = ShardStore(index_dir).read(["id", "text"]).to_pydict()
+    documents = model.encode_document(chunks["text"], task_type="nl2code", convert_to_tensor=True)[:, :dim]
+    queries = model.encode_query(QUERIES, task_type="nl2code", convert_to_tensor=True)[:, :dim]
+    return chunks["id"], documents, queries
+
+
+@pytest.mark.parametrize("dim", [None, 16])
+def test_exact_search_is_brute_force_cosine_top_k(tiny_model, code_tree, tmp_path, dim):
+    build_index(code_tree, tmp_path / "index", tiny_model, dim=dim, shard_size=3, show_progress=False)
+    ids, documents, queries = _brute_force(tiny_model, tmp_path / "index", dim)
+    scores = cos_sim(queries, documents)  # cos_sim renormalizes: a Matryoshka truncation is compared at unit length
+    index = Index(tmp_path / "index", model=tiny_model)
+    for query, row in zip(QUERIES, scores):
+        top = row.topk(5)
+        hits = index.search(query, k=5)
+        assert [hit.id for hit in hits] == [ids[i] for i in top.indices.tolist()]
+        np.testing.assert_allclose([hit.score for hit in hits], top.values.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("precision", ["int8", "binary"])
+def test_quantized_search_ranks_as_sentence_transformers_rescoring(tiny_model, code_tree, tmp_path, precision):
+    manifest = build_index(code_tree, tmp_path / "index", tiny_model, precision=precision, show_progress=False)
+    ids, documents, queries = _brute_force(tiny_model, tmp_path / "index")
+    ranges = np.asarray(manifest["int8_ranges"], dtype=np.float32) if precision == "int8" else None
+    corpus = quantize_embeddings(documents.numpy(), precision=precision, ranges=ranges)
+    assert np.abs(corpus.astype(int) - ShardStore(tmp_path / "index").embeddings().astype(int)).max() <= 1
+    # exact=True and every document rescored: sentence-transformers' reference ranking for this precision
+    expected, _ = semantic_search_usearch(queries.numpy(), corpus_embeddings=corpus, corpus_precision=precision,
+                                          ranges=ranges, top_k=5, rescore_multiplier=len(ids), exact=True)
+    index = Index(tmp_path / "index", model=tiny_model)
+    for query, reference in zip(QUERIES, expected):
+        assert [hit.id for hit in index.search(query, k=5)] == [ids[entry["corpus_id"]] for entry in reference]
+
+
+def test_an_index_with_the_approximate_graph_returns_the_exact_hits(tiny_model, code_tree, tmp_path):
+    build_index(code_tree, tmp_path / "index", tiny_model, approximate="always", show_progress=False)
+    index = Index(tmp_path / "index", model=tiny_model)
+    assert index.has_approximate
+    for query in QUERIES:  # a graph over a dozen vectors finds them all
+        approximate, exact = index.search(query, k=5), index.search(query, k=5, exact=True)
+        assert [hit.id for hit in approximate] == [hit.id for hit in exact]
+        np.testing.assert_allclose([hit.score for hit in approximate], [hit.score for hit in exact], atol=1e-6)
+
+
+@pytest.mark.parametrize("precision", ["float32", "int8", "binary"])
+def test_approximate_recall_at_10_against_exact(tmp_path, precision):
+    rng = np.random.default_rng(0)
+    centers = rng.standard_normal((50, 64)).astype(np.float32)
+    vectors = centers[rng.integers(0, 50, 3000)] + 0.3 * rng.standard_normal((3000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[:100] + 0.05 * rng.standard_normal((100, 64)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    ranges = np.vstack([vectors.min(axis=0), vectors.max(axis=0)]) if precision == "int8" else None
+    stored = quantize(vectors, precision, ranges)
+    build_approximate(stored, precision, tmp_path / "graph.usearch")
+    exact_rows, exact_scores = exact_top_k(queries, stored, precision, ranges, k=10)
+    rows, scores = approximate_top_k(open_approximate(tmp_path / "graph.usearch"), queries, stored, precision,
+                                     ranges, k=10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(rows, exact_rows)])
+    assert recall >= 0.95
+    found = rows == exact_rows
+    np.testing.assert_allclose(scores[found], exact_scores[found], atol=1e-5)  # rescored: the exact scores
