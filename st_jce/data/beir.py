@@ -110,9 +110,7 @@ def read_beir_folder(path: str | os.PathLike, *, strict: bool = True) -> BeirDat
     queries = checks.records(str(queries_file), _jsonl_lines(queries_file))
     qrels = checks.qrels(str(qrels_file), _tsv_qrels(qrels_file), queries, corpus)
     checks.log_skipped()
-    return BeirData(str(folder), {doc_id: {"title": record.get("title") or "", "text": record["text"]}
-                                  for doc_id, record in corpus.items()},
-                    {query_id: record["text"] for query_id, record in queries.items()}, qrels)
+    return _beir_data(str(folder), corpus, queries, qrels)
 
 
 def load_beir_hub(hub_id: str, split: str, language: str | None = None, revision: str | None = None, *,
@@ -140,14 +138,20 @@ def load_beir_hub(hub_id: str, split: str, language: str | None = None, revision
     qrels = checks.qrels(qrels_name, ((where, (row["query-id"], row["corpus-id"], row["score"]))
                                       for where, row in _rows(qrels_rows, qrels_name)), queries, corpus)
     checks.log_skipped()
-    return BeirData(hub_id, {doc_id: {"title": record.get("title") or "", "text": record["text"]}
-                             for doc_id, record in corpus.items()},
-                    {query_id: record["text"] for query_id, record in queries.items()}, qrels)
+    return _beir_data(hub_id, corpus, queries, qrels)
 
 
 def load_beir_pairs(hub_id: str, split: str, language: str | None = None, revision: str | None = None):
     """(query, document) training pairs of one split of a BEIR-layout Hub dataset (:meth:`BeirData.pairs`)."""
     return load_beir_hub(hub_id, split, language, revision).pairs()
+
+
+def _beir_data(source: str, corpus: dict[str, dict], queries: dict[str, dict], qrels: dict[str, dict[str, int]]
+               ) -> BeirData:
+    """:class:`BeirData` from checked records: documents keep title and text, queries their text."""
+    return BeirData(source, {doc_id: {"title": record.get("title") or "", "text": record["text"]}
+                             for doc_id, record in corpus.items()},
+                    {query_id: record["text"] for query_id, record in queries.items()}, qrels)
 
 
 class _Checks:
