@@ -163,7 +163,8 @@ class PrefixPrompt(Transformer):
         task_type: str | None = None,
         **kwargs,
     ) -> dict[str, Any]:
-        """Check the texts, choose the prefix (from ``task_type`` + ``task`` or from ``prompt``) and tokenize.
+        """Apply the task prefix to a batch: check the texts, put the prefix (of ``task_type`` + ``task``, or
+        ``prompt``) before each one, and tokenize.
 
         The features carry ``prompt_length``, the number of leading tokens the prefix takes, under
         sentence-transformers' own name and meaning: its ``Pooling(include_prompt=False)`` reads it, and

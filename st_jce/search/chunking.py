@@ -27,7 +27,7 @@ from pathlib import PurePosixPath
 
 # Recorded in every index manifest: a change to how units are cut must bump it, so that an incremental
 # run re-embeds everything instead of mixing two chunkings.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 WINDOW_LINES = 60  # lines per window of the line-window fallback
 OVERLAP_FRACTION = 0.125  # share of a window repeated at the start of the next one
 
@@ -55,7 +55,11 @@ class Chunk:
     start_line, end_line : int
         1-based inclusive line span in ``path`` (0 for corpus records).
     text : str
-        The text that is embedded (after the document prefix).
+        The code (or record text) that search results show.
+
+    The text that is embedded (after the document prefix) is :attr:`embedded_text`: code goes in
+    under a header naming its file and qualified name, since a method cut out of its class and file
+    has lost the words a query most often names.
     """
 
     id: str
@@ -66,6 +70,20 @@ class Chunk:
     start_line: int
     end_line: int
     text: str
+
+    @property
+    def embedded_text(self) -> str:
+        """``text`` under its header (:func:`chunk_header`); corpus records as they are.
+
+        >>> Chunk("a.py:4-5", "a.py", "a.py", "Greeter.hello", "method", 4, 5, "def hello(self): ...").embedded_text
+        '# a.py\\n# Greeter.hello\\ndef hello(self): ...'
+        """
+        return self.text if self.kind == "record" else chunk_header(self.path, self.name) + self.text
+
+
+def chunk_header(path: str, name: str) -> str:
+    """The lines put before a code chunk's text for embedding: its file and, if it has one, its qualified name."""
+    return f"# {path}\n# {name}\n" if name else f"# {path}\n"
 
 
 def chunk_source(text: str, path: str, count_tokens: TokenCounter | None = None,
@@ -81,14 +99,15 @@ def chunk_source(text: str, path: str, count_tokens: TokenCounter | None = None,
     count_tokens : callable, optional
         Token count of each of a list of lines; with ``max_tokens``, longer units are split.
     max_tokens : int, optional
-        The most tokens a chunk may hold (the model's ``max_seq_length`` less the prefix and special tokens).
+        The most tokens a chunk's :attr:`~Chunk.embedded_text` may hold (the model's ``max_seq_length``
+        less the prefix and special tokens); its header counts against it.
 
     Examples
     --------
     >>> chunks = chunk_source("x = 1\\n" * 100, "data.txt")
     >>> [(chunk.start_line, chunk.end_line) for chunk in chunks]
     [(1, 60), (54, 100)]
-    >>> long = chunk_source("def f():\\n" + "    x = 1\\n" * 9, "f.py", lambda lines: [1] * len(lines), max_tokens=4)
+    >>> long = chunk_source("def f():\\n" + "    x = 1\\n" * 9, "f.py", lambda lines: [1] * len(lines), max_tokens=5)
     >>> [(chunk.name, chunk.start_line, chunk.end_line) for chunk in long]
     [('f', 1, 4), ('f', 4, 7), ('f', 7, 10)]
     """
@@ -105,7 +124,10 @@ def chunk_source(text: str, path: str, count_tokens: TokenCounter | None = None,
             end -= 1
         if start > end:
             continue
-        for part_start, part_end in _split_span(lines, start, end, count_tokens, max_tokens):
+        budget = max_tokens
+        if count_tokens is not None and max_tokens is not None:
+            budget = max(1, max_tokens - count_tokens([chunk_header(path, name)])[0])
+        for part_start, part_end in _split_span(lines, start, end, count_tokens, budget):
             body = textwrap.dedent("\n".join(lines[part_start - 1:part_end]))
             chunks.append(Chunk(f"{path}:{part_start}-{part_end}", path, path, name, kind, part_start, part_end, body))
     return chunks

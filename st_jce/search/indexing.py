@@ -138,7 +138,7 @@ def build_index(source: str | os.PathLike, out: str | os.PathLike, model, *, mod
     progress = tqdm(total=chunk_count, unit="texts", desc="st-jce index", disable=not show_progress)
     embedding_started = time.perf_counter()
     try:
-        for chunks, embeddings in zip(shards, embedding_engine.embed([[chunk.text for chunk in chunks]
+        for chunks, embeddings in zip(shards, embedding_engine.embed([[chunk.embedded_text for chunk in chunks]
                                                                       for chunks in shards])):
             if precision == "int8" and manifest.get("int8_ranges") is None:
                 # Calibrated once, on the first shard, and kept: every shard and query uses the same buckets.

@@ -71,7 +71,9 @@ def test_long_units_split_into_overlapping_windows_within_the_budget():
 
     parts = chunk_source(body, "long.py", count_tokens, max_tokens=40)
     assert len(parts) > 1 and {part.name for part in parts} == {"long_function"}
-    assert all(sum(count_tokens(part.text.splitlines())) <= 40 for part in parts)
+    # The budget holds the header as well: the whole embedded text fits.
+    assert all(sum(count_tokens(part.embedded_text.splitlines())) <= 40 for part in parts)
+    assert all(part.embedded_text == f"# long.py\n# long_function\n{part.text}" for part in parts)
     assert parts[0].start_line == 1 and parts[-1].end_line == 101
     for previous, following in zip(parts, parts[1:]):
         assert following.start_line <= previous.end_line  # overlapping: no line falls between two windows

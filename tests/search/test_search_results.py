@@ -17,9 +17,12 @@ QUERIES = ["area of a circle", "read rows from a csv file", "count the words of 
 
 
 def _brute_force(model, index_dir, dim=None):
-    """Chunk ids and this test's own embeddings of every stored chunk text, and of the queries."""
-    chunks = ShardStore(index_dir).read(["id", "text"]).to_pydict()
-    documents = model.encode_document(chunks["text"], task_type="nl2code", convert_to_tensor=True)[:, :dim]
+    """Chunk ids and this test's own embeddings of every stored chunk (under its file and name header),
+    and of the queries."""
+    chunks = ShardStore(index_dir).read(["id", "path", "name", "text"]).to_pydict()
+    texts = [f"# {path}\n# {name}\n{text}" if name else f"# {path}\n{text}"
+             for path, name, text in zip(chunks["path"], chunks["name"], chunks["text"])]
+    documents = model.encode_document(texts, task_type="nl2code", convert_to_tensor=True)[:, :dim]
     queries = model.encode_query(QUERIES, task_type="nl2code", convert_to_tensor=True)[:, :dim]
     return chunks["id"], documents, queries
 
