@@ -69,6 +69,8 @@ def add_commands(commands) -> None:
     search.add_argument("--task-type", choices=TASK_TYPES, help="query prefix to apply (default: the index's task type)")
     search.add_argument("--model", help="query model (default: the model the index was built with)")
     search.add_argument("--exact", action="store_true", help="brute-force search even when an approximate index exists")
+    search.add_argument("--all-windows", action="store_true",
+                        help="every window of a function split for length (default: its best window only)")
     search.add_argument("--json", action="store_true", help="print the hits as JSON, for tools")
     search.add_argument("--lines", type=int, default=SNIPPET_LINES, help=f"snippet lines (default: {SNIPPET_LINES})")
     search.set_defaults(handler=run_search)
@@ -116,7 +118,8 @@ def run_search(args: argparse.Namespace) -> None:
     from st_jce.cli import import_extra
 
     index = import_extra("st_jce.search.index", extra="index").Index(args.index, model=args.model)
-    hits = index.search(args.query, k=args.k, task_type=args.task_type, exact=True if args.exact else None)
+    hits = index.search(args.query, k=args.k, task_type=args.task_type, exact=True if args.exact else None,
+                        one_per_unit=not args.all_windows)
     if args.json:
         print(json.dumps([hit.to_dict() for hit in hits], indent=2))
         return

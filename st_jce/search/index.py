@@ -34,6 +34,11 @@ from st_jce.search.signature import check_query_model, encode_texts
 from st_jce.search.store import METADATA_COLUMNS, ShardStore
 from st_jce.search.vectors import exact_top_k
 
+# The kinds of unit the chunker splits into windows when they are too long (line windows of other files and
+# corpus records are places of their own).
+SPLIT_UNIT_KINDS = frozenset({"function", "method", "class"})
+WINDOWS_PER_UNIT = 4  # candidates read per wanted hit before looking deeper
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -112,7 +117,7 @@ class Index:
         return self._model
 
     def search(self, queries: str | list[str], k: int = 10, *, task_type: str | None = None,
-               exact: bool | None = None) -> list[Hit] | list[list[Hit]]:
+               exact: bool | None = None, one_per_unit: bool = True) -> list[Hit] | list[list[Hit]]:
         """The ``k`` best chunks of each query, best first: a list of hits for one query string, a list of
         lists for a list of queries.
 
@@ -124,6 +129,9 @@ class Index:
         exact : bool, optional
             ``True``: brute force; ``False``: the approximate index (an error without one); ``None``: the
             approximate index when there is one.
+        one_per_unit : bool
+            A function, method or class split into several windows (longer than the model's
+            ``max_seq_length``) comes back once, as its best window; ``False``: every window.
 
         Raises
         ------
@@ -133,18 +141,34 @@ class Index:
         texts = [queries] if isinstance(queries, str) else list(queries)
         task_type = self._accepted_task_type(task_type)
         embeddings = encode_texts(self.model, texts, task_type, "query", self.settings["dim"])
-        hits = self.search_embeddings(embeddings, k, exact=exact)
+        hits = self.search_embeddings(embeddings, k, exact=exact, one_per_unit=one_per_unit)
         return hits[0] if isinstance(queries, str) else hits
 
-    def search_embeddings(self, embeddings: np.ndarray, k: int = 10, *, exact: bool | None = None) -> list[list[Hit]]:
+    def search_embeddings(self, embeddings: np.ndarray, k: int = 10, *, exact: bool | None = None,
+                          one_per_unit: bool = True) -> list[list[Hit]]:
         """Search with query embeddings already made (unit length, the index's dimension, float32)."""
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.ndim != 2 or embeddings.shape[1] != self.settings["dim"]:
             raise ValueError(f"Query embeddings of shape {embeddings.shape}: the index holds "
                              f"{self.settings['dim']}-dimensional vectors; pass (queries, {self.settings['dim']}).")
-        rows, scores = self.top_k(embeddings, k, exact=exact)
-        return [[self._hit(row, score) for row, score in zip(query_rows, query_scores) if row >= 0]
-                for query_rows, query_scores in zip(rows, scores)]
+        return [self._best_hits(embedding[None], k, exact, one_per_unit) for embedding in embeddings]
+
+    def _best_hits(self, embedding: np.ndarray, k: int, exact: bool | None, one_per_unit: bool) -> list[Hit]:
+        depth = k * WINDOWS_PER_UNIT if one_per_unit else k
+        while True:
+            rows, scores = self.top_k(embedding, depth, exact=exact)
+            hits, seen = [], set()
+            for row, score in zip(rows[0], scores[0]):
+                if row < 0:
+                    break
+                hit = self._hit(row, score)
+                unit = (hit.path, hit.name) if one_per_unit and hit.kind in SPLIT_UNIT_KINDS else hit.id
+                if unit not in seen:
+                    seen.add(unit)
+                    hits.append(hit)
+            if len(hits) >= k or depth >= len(self) or rows[0][-1] < 0:
+                return hits[:k]
+            depth *= 2  # many windows of few units at the top: look deeper
 
     def top_k(self, embeddings: np.ndarray, k: int, *, exact: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows (``-1`` where fewer than ``k`` were found) and scores of each query's ``k`` best vectors."""

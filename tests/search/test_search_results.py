@@ -8,6 +8,8 @@ import pytest
 from sentence_transformers.util import cos_sim, quantize_embeddings
 from sentence_transformers.util.quantization import semantic_search_usearch
 
+import st_jce
+from search_helpers import write_tree
 from st_jce.search import Index, build_index
 from st_jce.search.approximate import approximate_top_k, build_approximate, open_approximate
 from st_jce.search.store import ShardStore
@@ -83,3 +85,25 @@ def test_approximate_recall_at_10_against_exact(tmp_path, precision):
     assert recall >= 0.95
     found = rows == exact_rows
     np.testing.assert_allclose(scores[found], exact_scores[found], atol=1e-5)  # rescored: the exact scores
+
+
+def test_a_function_split_into_windows_comes_back_once_as_its_best_window(tiny_qwen_dir, tmp_path):
+    model = st_jce.build_model(tiny_qwen_dir, dtype="float32", max_seq_length=64)  # long units split
+    long_body = "".join(f"    total = total + {i} * radius\n" for i in range(40))
+    tree = write_tree(tmp_path / "tree", {
+        "geometry.py": f"def sum_of_areas(radius):\n    total = 0\n{long_body}    return total\n\n\n"
+                       "def area(radius):\n    return 3.14 * radius * radius\n",
+        "words.py": "def count_words(text):\n    return len(text.split())\n"})
+    build_index(tree, tmp_path / "index", model, show_progress=False)
+    chunks = ShardStore(tmp_path / "index").read(["id", "name"]).to_pydict()
+    assert chunks["name"].count("sum_of_areas") > 2
+    ids, documents, queries = _brute_force(model, tmp_path / "index")
+    index = Index(tmp_path / "index", model=model)
+    for query, row in zip(QUERIES, cos_sim(queries, documents)):
+        order = row.argsort(descending=True).tolist()
+        every_window = [ids[i] for i in order[:4]]
+        best_window = {}  # the first (best) window of each name, in score order
+        for i in order:
+            best_window.setdefault(chunks["name"][i], ids[i])
+        assert [hit.id for hit in index.search(query, k=4, one_per_unit=False)] == every_window
+        assert [hit.id for hit in index.search(query, k=3)] == list(best_window.values())[:3]
