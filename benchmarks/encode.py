@@ -148,6 +148,22 @@ def bare_forward(auto_model, tokenizer, prefix: str, texts: list[str], max_lengt
     return run
 
 
+def rerun_with_isa_caps() -> None:
+    """Restart this script under :data:`ISA_CAPS` unless it already runs under them: the caps are read when
+    the libraries first dispatch, so they must be set before the process starts."""
+    if any(os.environ.get(name) != value for name, value in ISA_CAPS.items()):
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **ISA_CAPS})
+
+
+def read_mbpp(folder: Path | None):
+    """MBPP from ``folder`` (default: ``../shared/data/mbpp``), or ``None`` with the reason printed."""
+    folder = folder or (shared_dir() / "data" / "mbpp" if shared_dir() else None)
+    if folder is None or not (folder / "queries.jsonl").is_file():
+        print(f"MBPP data not found (looked in {folder}); pass --data or set ST_JCE_SHARED.", file=sys.stderr)
+        return None
+    return read_beir_folder(folder)
+
+
 def machine() -> dict:
     return {"platform": platform.platform(), "processor": platform.processor(), "torch": torch.__version__,
             "torch_threads": torch.get_num_threads(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
@@ -177,19 +193,16 @@ def main(argv: list[str] | None = None) -> int:
     selected = set(args.measures.split(","))
     if unknown := selected - {*TARGETS, *NDCG_MEASURES}:
         parser.error(f"unknown measures {sorted(unknown)}")
-    if args.emulate_avx2 and any(os.environ.get(name) != value for name, value in ISA_CAPS.items()):
-        # The caps are read when the libraries first dispatch, so they must be set before this process starts.
-        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **ISA_CAPS})
+    if args.emulate_avx2:
+        rerun_with_isa_caps()
     if args.smoke:
         vars(args).update(SMOKE)
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    data = args.data or (shared_dir() / "data" / "mbpp" if shared_dir() else None)
-    if data is None or not (data / "queries.jsonl").is_file():
-        print(f"MBPP data not found (looked in {data}); pass --data or set ST_JCE_SHARED.", file=sys.stderr)
+    mbpp = read_mbpp(args.data)
+    if mbpp is None:
         return 2
-    mbpp = read_beir_folder(data)
     queries, corpus = mbpp.queries, {doc_id: document["text"] for doc_id, document in mbpp.corpus.items()}
     query_texts, doc_texts = list(queries.values())[: args.n_queries], list(corpus.values())[: args.n_docs]
 
