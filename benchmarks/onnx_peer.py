@@ -44,13 +44,20 @@ class _LastHiddenState(torch.nn.Module):
         return self.decoder(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
 
 
+def _staging_dir(path: Path) -> Path:
+    """An empty ``path``: what a killed run left there is dropped."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir()
+    return path
+
+
 def _publish(staging: Path, out_dir: Path, name: str) -> None:
     """Move ``name`` and its external data from ``staging`` into ``out_dir``, the ``.onnx`` last.
 
     The ``.onnx`` file appearing is what marks an export complete, so a run killed mid-export (the 0.5B
     model needs ~8 GB) leaves nothing that :func:`export_onnx` would take for a cached copy.
     """
-    for path in sorted(staging.glob(f"{name}.*"), key=lambda path: path.name == name):
+    for path in sorted(staging.glob(f"{name}*"), key=lambda path: path.name == name):
         path.replace(out_dir / path.name)
     shutil.rmtree(staging)
 
@@ -78,8 +85,7 @@ def export_onnx(hf_dir: Path, out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     fp32, int8 = out_dir / "model.onnx", out_dir / "model-int8.onnx"
     if not fp32.is_file():
-        staging = out_dir / "fp32.partial"
-        shutil.rmtree(staging, ignore_errors=True)
+        staging = _staging_dir(out_dir / "fp32.partial")
         decoder = AutoModel.from_pretrained(hf_dir, dtype=torch.float32, attn_implementation="eager").eval()
         # Batch 2 × length 8: export specializes dimensions of size 0 or 1, so the example avoids both.
         example = (torch.ones(2, 8, dtype=torch.long), torch.ones(2, 8, dtype=torch.long))
@@ -92,9 +98,7 @@ def export_onnx(hf_dir: Path, out_dir: Path) -> dict[str, Path]:
         del decoder
         _publish(staging, out_dir, fp32.name)
     if not int8.is_file():
-        staging = out_dir / "int8.partial"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
+        staging = _staging_dir(out_dir / "int8.partial")
         # MatMul only: the embedding table is a Gather and stays fp32. Weights QUInt8 / QInt8: see the
         # module comment for which is faster here.
         quantize_dynamic(fp32, staging / int8.name, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],

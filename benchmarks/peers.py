@@ -6,6 +6,7 @@ each) with the same prefixes, the same tokens and the same thread count; each si
 throughput (texts/s, tokens/s), its cosine agreement with plain fp32, and its MBPP nDCG@10. The sides:
 
 - ``st_jce_default``: ``st_jce`` at its default dtype (``"auto"``: bf16 where the CPU runs it natively);
+- ``st_jce_int8``: ``st_jce`` with ``dtype="int8"`` (explicit: int8 Linear weights, for CPUs without bf16);
 - ``plain_st_fp32`` / ``plain_st_bf16``: ``export_portable`` of the same model loaded with a plain
   ``SentenceTransformer`` (the baseline of ``benchmarks/encode.py``), in fp32 and in bf16;
 - ``llama_cpp_f16`` / ``llama_cpp_q8_0``: ``llama-cpp-python`` in embedding mode with the model's pooling
@@ -47,6 +48,7 @@ from sentence_transformers import SentenceTransformer
 
 import st_jce
 from st_jce.evaluation.ndcg import ndcg_at_k, rank_documents
+from st_jce.inference.quantization import quantize_int8
 from st_jce.model_dir import read_model_dir
 from st_jce.modules import LastTokenPooling
 
@@ -150,15 +152,19 @@ Side = Callable[[str, int], np.ndarray]  # (role, how many of its texts) -> embe
 def build_sides(args, model, portable: Path, hf_dir: Path, pooling: str, texts: dict[str, list[str]],
                 token_ids: dict[str, list[list[int]]], wanted: set[str] | None) -> tuple[dict[str, Side], dict[str, str]]:
     """Every ``wanted`` side (default: all) that can run here, and why each other one cannot."""
-    def st_jce_side(role: str, count: int) -> np.ndarray:
-        encode = model.encode_query if role == "queries" else model.encode_document
-        return encode(texts[role][:count], task_type="nl2code")
+    def st_jce_side(st_model) -> Side:
+        def side(role: str, count: int) -> np.ndarray:
+            encode = st_model.encode_query if role == "queries" else st_model.encode_document
+            return encode(texts[role][:count], task_type="nl2code")
+        return side
 
     def plain_side(**model_kwargs) -> Side:
         plain = SentenceTransformer(str(portable), device="cpu", model_kwargs=model_kwargs)
         return lambda role, count: plain.encode(texts[role][:count], prompt_name=f"nl2code_{ROLES[role]}")
 
-    sides = {"st_jce_default": st_jce_side, "plain_st_fp32": plain_side()}
+    sides = {"st_jce_default": st_jce_side(model), "plain_st_fp32": plain_side()}
+    if wanted is None or "st_jce_int8" in wanted:
+        sides["st_jce_int8"] = st_jce_side(quantize_int8(st_jce_model(args.model, "float32", args.max_seq_length)))
     if wanted is None or "plain_st_bf16" in wanted:
         sides["plain_st_bf16"] = plain_side(dtype=torch.bfloat16)
     skipped: dict[str, str] = {}
@@ -253,6 +259,7 @@ def summarize(results: dict[str, dict], token_ids: dict[str, list[list[int]]], q
         ("documents vs plain ST fp32", speedup("documents", "plain_st_fp32"), plain_target),
         ("queries vs plain ST fp32", speedup("queries", "plain_st_fp32"), plain_target),
         ("documents vs plain ST bf16", speedup("documents", "plain_st_bf16"), None),
+        ("documents vs st-jce int8", speedup("documents", "st_jce_int8"), None),
         ("documents vs ONNX Runtime int8", speedup("documents", "onnxruntime_int8"), None),
         ("documents vs ONNX Runtime fp32", speedup("documents", "onnxruntime_fp32"), None),
     ]

@@ -20,7 +20,9 @@ one thread) the token ratio is 1.68 and the measured gain 1.80 with AVX-512 kern
 ones. What it cannot save is the fixed cost of each operator, the same for every forward; it is small
 unless torch runs more threads than there are free cores, when each operator waits for a descheduled
 thread: then (2 threads on 2 busy cores) the same batch gains only 1.2-1.4, and fewer threads
-(``torch.set_num_threads``) are faster anyway.
+(``torch.set_num_threads``) are faster anyway. A long batch without padding is the exception: there the
+plain forward's unmasked causal attention outruns the cache (:data:`UNPADDED_PLAIN_FROM`), so the cache
+steps aside.
 
 Examples
 --------
@@ -57,6 +59,13 @@ from st_jce.attention import is_causal_decoder
 # (checked by the equivalence tests). Flash-attention with flattened batches carries no padding
 # mask; the cache steps aside there.
 CACHEABLE_ATTENTION = ("sdpa", "eager")
+# From this many text tokens on, a batch without padding runs faster without the cache under sdpa: with no
+# padding the plain forward needs no attention mask, so torch runs its causal kernel, which skips the masked
+# half of the scores, while the cached run always needs a mask (its queries sit after the prefix's keys).
+# The prefix's share of the work shrinks as the text grows; the mask's cost grows with it. Measured (0.5B
+# shape, 2 threads, AMX CPU, one or four rows): plain/cached 0.78-0.97 below 256 text tokens, 0.98-1.05 at
+# 1,024, 1.16 at 2,048 and 1.77 at 8,192 (bf16).
+UNPADDED_PLAIN_FROM = 1024
 
 
 def supports_prefix_cache(model: PreTrainedModel) -> bool:
@@ -104,6 +113,9 @@ class PrefixKVCache:
     max_entries : int
         How many prefixes to keep; the least recently used one is dropped beyond that. The ten task
         prefixes of :data:`st_jce.PREFIXES` fit in the default.
+    unpadded_plain_from : int or None
+        Text tokens from which a batch without padding runs the plain forward under ``sdpa``
+        (default :data:`UNPADDED_PLAIN_FROM`); None: the cache runs at every length.
 
     Examples
     --------
@@ -112,8 +124,9 @@ class PrefixKVCache:
     0
     """
 
-    def __init__(self, max_entries: int = 16) -> None:
+    def __init__(self, max_entries: int = 16, unpadded_plain_from: int | None = UNPADDED_PLAIN_FROM) -> None:
         self.max_entries = max_entries
+        self.unpadded_plain_from = unpadded_plain_from
         self.entries: OrderedDict[tuple, PrefixStates] = OrderedDict()
         self.weights_fingerprint: tuple | None = None
 
@@ -151,10 +164,14 @@ class PrefixKVCache:
             every position whose ``attention_mask`` is 1 (padding positions hold unspecified
             finite values). None where the cache does not apply, so the caller runs the plain
             forward: no prefix, gradients enabled or training mode, a backbone for which
-            :func:`supports_prefix_cache` is False, or rows whose first ``prefix_length`` real
-            tokens differ (e.g. tokenization merged the prefix with a text) or are cut short.
+            :func:`supports_prefix_cache` is False, rows whose first ``prefix_length`` real
+            tokens differ (e.g. tokenization merged the prefix with a text) or are cut short, or a long
+            batch without padding under ``sdpa``, which the plain forward runs faster
+            (``unpadded_plain_from``).
         """
         if not prefix_length or model.training or torch.is_grad_enabled() or not supports_prefix_cache(model):
+            return None
+        if self._plain_is_faster(model, attention_mask, prefix_length):
             return None
         prefix_slots = _prefix_slots(attention_mask, prefix_length)
         if prefix_slots is None:
@@ -175,6 +192,12 @@ class PrefixKVCache:
             suffix_hidden = _run_suffix(model, states, suffix_ids, attention_mask[suffix_slots].view(suffix_shape))
             token_embeddings[suffix_slots] = suffix_hidden.reshape(-1, hidden_size)
         return token_embeddings
+
+    def _plain_is_faster(self, model: PreTrainedModel, attention_mask: torch.Tensor, prefix_length: int) -> bool:
+        """Whether the plain forward runs this batch faster than the cache (see :data:`UNPADDED_PLAIN_FROM`)."""
+        if self.unpadded_plain_from is None or attention_mask.shape[1] - prefix_length < self.unpadded_plain_from:
+            return False
+        return model.config._attn_implementation == "sdpa" and bool(attention_mask.bool().all())
 
     def prefix_states(self, model: PreTrainedModel, prefix_ids: torch.Tensor) -> PrefixStates:
         """The cached :class:`PrefixStates` of the 1D ``prefix_ids``, computed on a miss."""

@@ -49,6 +49,8 @@ def add_commands(commands) -> None:
     index.add_argument("--shard-size", type=int, default=512, help="chunks per shard, what a kill can lose "
                        "(default: 512)")
     index.add_argument("--batch-size", type=int, default=32, help="rows per forward at most (default: 32)")
+    index.add_argument("--dtype", default="auto", help="compute dtype: auto (bf16 where the hardware runs it "
+                       "natively, else fp32), float32, bfloat16, float16 (default: auto)")
     index.add_argument("--ext", type=_names, help="file extensions of a source tree, e.g. .py,.go (default: the common "
                        "code extensions)")
     index.add_argument("--max-file-bytes", type=int, default=1_000_000, help="skip larger files (default: 1000000)")
@@ -86,7 +88,7 @@ def run_index(args: argparse.Namespace) -> None:
         precision=args.precision, engine=args.engine, devices=args.devices, workers=args.workers,
         ray_address=args.ray_address, shard_size=args.shard_size, batch_size=args.batch_size, extensions=args.ext,
         max_file_bytes=args.max_file_bytes, approximate=args.approximate, overwrite=args.overwrite,
-        show_progress=not args.quiet)
+        show_progress=not args.quiet, dtype=args.dtype)
     print(index_summary(manifest, args.out))
 
 

@@ -83,10 +83,13 @@ class RayEngine:
     address : str, optional
         A running cluster's address for ``ray.init`` (``"auto"``); default: a local one, unless Ray is
         already initialized.
+    dtype : str
+        Every actor's compute dtype (:func:`st_jce.dtypes.resolve_dtype`; ``"auto"`` follows its hardware).
     """
 
     def __init__(self, model_dir: str, task_type: str, dim: int | None = None, batch_size: int = 32, *,
-                 workers: int | None = None, gpus_per_worker: float | None = None, address: str | None = None) -> None:
+                 workers: int | None = None, gpus_per_worker: float | None = None, address: str | None = None,
+                 dtype: str = "auto") -> None:
         import ray
 
         if not ray.is_initialized():
@@ -98,7 +101,7 @@ class RayEngine:
         # Actors without a GPU share the CPUs: each gets its part, and torch as many threads.
         self.cpus_per_worker = max(1, int(resources.get("CPU", 1)) // self.workers)
         self.encoder_options = {"model_dir": model_dir, "task_type": task_type, "dim": dim,
-                                "batch_size": batch_size, "threads": self.cpus_per_worker}
+                                "batch_size": batch_size, "threads": self.cpus_per_worker, "dtype": dtype}
 
     def embed(self, shards: Sequence[Sequence[str]]) -> Iterator[np.ndarray]:
         """One matrix per shard, in order, while the actors work through all of them."""
@@ -133,14 +136,15 @@ class RayEngine:
 class _ActorEncoder:
     """One Ray actor: loads the model once, embeds every batch it is given."""
 
-    def __init__(self, model_dir: str, task_type: str, dim: int | None, batch_size: int, threads: int) -> None:
+    def __init__(self, model_dir: str, task_type: str, dim: int | None, batch_size: int, threads: int,
+                 dtype: str) -> None:
         import torch
 
         from st_jce.loading import load_model
 
         torch.set_num_threads(threads)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        self.model = load_model(model_dir)
+        self.model = load_model(model_dir, dtype=dtype)
         self.task_type, self.dim, self.batch_size = task_type, dim, batch_size
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -113,7 +113,7 @@ class Index:
         if self._model is None or isinstance(self._model, (str, os.PathLike)):
             from st_jce.loading import load_model
 
-            self._model = load_model(str(self._model or self.settings["name"]), device=self._device)
+            self._model = load_model(str(self._model or self.settings["name"]), device=self._device, dtype="auto")
         return self._model
 
     def search(self, queries: str | list[str], k: int = 10, *, task_type: str | None = None,

@@ -59,7 +59,8 @@ def build_index(source: str | os.PathLike, out: str | os.PathLike, model, *, mod
                 precision: str = "float32", engine: str = "local", devices: Sequence[str] | None = None,
                 workers: int | None = None, ray_address: str | None = None, shard_size: int = DEFAULT_SHARD_SIZE,
                 batch_size: int = 32, extensions: Iterable[str] | None = None, max_file_bytes: int = MAX_FILE_BYTES,
-                approximate: str = "auto", overwrite: bool = False, show_progress: bool = True) -> dict[str, Any]:
+                approximate: str = "auto", overwrite: bool = False, show_progress: bool = True,
+                dtype: str = "auto") -> dict[str, Any]:
     """Embed a source tree or corpus file into the index directory ``out``; returns its manifest.
 
     Parameters
@@ -95,6 +96,10 @@ def build_index(source: str | os.PathLike, out: str | os.PathLike, model, *, mod
         Delete an index with other settings at ``out`` and build anew.
     show_progress : bool
         A progress bar with texts per second.
+    dtype : str
+        Compute dtype of a ``model`` given as a directory or Hub id (:func:`st_jce.dtypes.resolve_dtype`;
+        ``"auto"``: bf16 where the hardware runs it natively, whatever dtype the weights were saved in); a
+        loaded model keeps its own.
 
     Raises
     ------
@@ -114,7 +119,7 @@ def build_index(source: str | os.PathLike, out: str | os.PathLike, model, *, mod
     if engine == "ray" and model_path is None:
         raise ValueError("engine='ray' loads the model in every actor: pass the model's directory or Hub id, not a "
                          "loaded model.")
-    model = load_model(model_path) if model_path is not None else model
+    model = load_model(model_path, dtype=dtype) if model_path is not None else model
     full_dim = model.get_embedding_dimension()
     if dim is not None and not 0 < dim <= full_dim:
         raise ValueError(f"dim={dim} is outside 1..{full_dim}, the model's embedding size.")
@@ -133,7 +138,7 @@ def build_index(source: str | os.PathLike, out: str | os.PathLike, model, *, mod
     pending = [unit for unit in tree.units if done.get(unit.key) != unit.content_hash]
     shards = plan_shards(pending, _chunker(model, signature, tree.kind), shard_size)
     embedding_engine = _engine(engine, model, model_path, signature["task_type"], dim, batch_size, devices, workers,
-                               ray_address)
+                               ray_address, dtype)
     chunk_count = sum(len(chunks) for chunks in shards)
     progress = tqdm(total=chunk_count, unit="texts", desc="st-jce index", disable=not show_progress)
     embedding_started = time.perf_counter()
@@ -243,9 +248,10 @@ def _differences(old: dict[str, Any], settings: dict[str, Any]) -> list[str]:
 
 
 def _engine(engine: str, model, model_path: str | None, task_type: str, dim: int, batch_size: int,
-            devices: Sequence[str] | None, workers: int | None, ray_address: str | None):
+            devices: Sequence[str] | None, workers: int | None, ray_address: str | None, model_dtype: str):
     if engine == "ray":
-        return RayEngine(model_path, task_type, dim, batch_size, workers=workers, address=ray_address)
+        return RayEngine(model_path, task_type, dim, batch_size, workers=workers, address=ray_address,
+                         dtype=model_dtype)
     if engine == "multiprocess":
         return MultiProcessEngine(model, task_type, dim, batch_size, devices=devices or ["cpu"] * (workers or 2))
     return LocalEngine(model, task_type, dim, batch_size)

@@ -31,9 +31,9 @@ def run_peers(peers, model_dir, data, work: Path, sides: str) -> dict:
 
 
 def test_sides_embed_what_plain_fp32_embeds(peers, tiny_qwen_dir, shared_data, tmp_path):
-    report = run_peers(peers, tiny_qwen_dir, shared_data, tmp_path, "plain_st_bf16")
+    report = run_peers(peers, tiny_qwen_dir, shared_data, tmp_path, "plain_st_bf16,st_jce_int8")
     sides = report["sides"]
-    assert set(sides) == {"st_jce_default", "plain_st_fp32", "plain_st_bf16"}  # only what was asked for is built
+    assert set(sides) == {"st_jce_default", "plain_st_fp32", "plain_st_bf16", "st_jce_int8"}  # only what was asked
     for name, figures in sides.items():
         for role in ("documents", "queries"):
             assert figures[role]["texts"] == 12
@@ -47,5 +47,14 @@ def test_llama_cpp_embeds_the_same_tokens(peers, tiny_qwen_dir, shared_data, tmp
     pytest.importorskip("llama_cpp", reason="pip install llama-cpp-python")
     report = run_peers(peers, tiny_qwen_dir, shared_data, tmp_path, "llama_cpp_f16,llama_cpp_q8_0")
     for name, least in (("llama_cpp_f16", 0.999), ("llama_cpp_q8_0", 0.99)):
+        for role in ("documents", "queries"):
+            assert report["sides"][name][role]["cosine_min"] > least, (name, role)
+
+
+def test_onnx_runtime_embeds_the_same_tokens(peers, tiny_qwen_dir, shared_data, tmp_path):
+    for module in ("onnxruntime", "onnx", "onnxscript"):
+        pytest.importorskip(module, reason="ONNX Runtime side: pip install onnxruntime onnx onnxscript")
+    report = run_peers(peers, tiny_qwen_dir, shared_data, tmp_path, "onnxruntime_fp32,onnxruntime_int8")
+    for name, least in (("onnxruntime_fp32", 0.9999), ("onnxruntime_int8", 0.99)):
         for role in ("documents", "queries"):
             assert report["sides"][name][role]["cosine_min"] > least, (name, role)

@@ -6,6 +6,7 @@ from transformers import AutoModel
 
 from st_jce import PREFIXES
 from st_jce.inference import PrefixKVCache, supports_prefix_cache
+from st_jce.inference.prefix_cache import UNPADDED_PLAIN_FROM
 from st_jce.testing import minilm_dir, qwen_tokenizer
 
 TEXTS = [
@@ -209,3 +210,34 @@ def test_encoder_steps_aside():
 
 def test_supports_prefix_cache_for_causal_decoders(model):
     assert supports_prefix_cache(model)
+
+
+def long_unpadded_batch(tokenizer, rows):
+    """``rows`` copies of the document prefix and UNPADDED_PLAIN_FROM text tokens, and the prefix length."""
+    prefix_ids = tokenizer(PREFIXES["nl2code"]["document"], add_special_tokens=False)["input_ids"]
+    input_ids = torch.cat([torch.tensor(prefix_ids), torch.arange(1000, 1000 + UNPADDED_PLAIN_FROM)])
+    input_ids = input_ids[None].repeat(rows, 1)
+    return input_ids, torch.ones_like(input_ids), len(prefix_ids)
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_long_unpadded_batches_run_plain_under_sdpa(model, tokenizer, padded):
+    # Without padding the plain forward needs no mask (torch's causal kernel), which outruns the cache's
+    # masked attention on long texts; with padding both need a mask, so the cache keeps the prefix's saving.
+    input_ids, attention_mask, length = long_unpadded_batch(tokenizer, rows=2)
+    if padded:
+        attention_mask[1, -3:] = 0
+    cached, plain = cached_and_plain(model, input_ids, attention_mask, length)
+    if model.config._attn_implementation == "sdpa" and not padded:
+        assert cached is None
+    else:
+        assert_equal_at_real_tokens(cached, plain, attention_mask)
+    shorter = input_ids[:, :-1], attention_mask[:, :-1]  # one text token short of the threshold
+    assert_equal_at_real_tokens(*cached_and_plain(model, *shorter, length), shorter[1])
+
+
+def test_cache_runs_at_every_length_when_asked(tokenizer, model_dir):
+    model = AutoModel.from_pretrained(model_dir, attn_implementation="sdpa", dtype=torch.float32).eval()
+    input_ids, attention_mask, length = long_unpadded_batch(tokenizer, rows=1)
+    cached, plain = cached_and_plain(model, input_ids, attention_mask, length, PrefixKVCache(unpadded_plain_from=None))
+    assert_equal_at_real_tokens(cached, plain, attention_mask)

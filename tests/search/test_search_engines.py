@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from search_helpers import vectors_by_id
 
+import st_jce
 from st_jce.search import Index, build_index
 
 
@@ -24,10 +25,18 @@ def local_index(tiny_model, code_tree, tmp_path):
 
 def test_the_multiprocess_engine_writes_the_local_index(tiny_model_dir, code_tree, tmp_path, local_index):
     manifest = build_index(code_tree, tmp_path / "pool", tiny_model_dir, engine="multiprocess", devices=["cpu", "cpu"],
-                           shard_size=3, show_progress=False)
+                           shard_size=3, show_progress=False, dtype="float32")
     assert manifest["complete"]
     _assert_same_index(local_index, tmp_path / "pool")
 
+
+
+@pytest.mark.filterwarnings("ignore::st_jce.dtypes.EmulatedBF16Warning")
+def test_a_model_directory_is_loaded_in_the_dtype_asked_for(tiny_model_dir, code_tree, tmp_path):
+    build_index(code_tree, tmp_path / "by-path", tiny_model_dir, dtype="bfloat16", show_progress=False)
+    loaded = st_jce.load(tiny_model_dir, dtype="bfloat16")
+    build_index(code_tree, tmp_path / "loaded", loaded, show_progress=False)
+    _assert_same_index(tmp_path / "loaded", tmp_path / "by-path")
 
 @pytest.fixture(scope="module")
 def local_ray():
@@ -40,7 +49,7 @@ def local_ray():
 def test_the_ray_engine_writes_the_local_index_and_resumes_it(local_ray, tiny_model, tiny_model_dir, code_tree, tmp_path,
                                                               local_index):
     manifest = build_index(code_tree, tmp_path / "ray", tiny_model_dir, engine="ray", workers=2, shard_size=3,
-                           show_progress=False)
+                           show_progress=False, dtype="float32")
     assert manifest["complete"] and manifest["stats"]["embedded_units"] == manifest["stats"]["units"]
     _assert_same_index(local_index, tmp_path / "ray")
     # the same shard format: a local run on the Ray-built index finds everything done

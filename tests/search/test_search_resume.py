@@ -27,7 +27,7 @@ def slow_embed(self, shards):
         yield embeddings
         time.sleep(1.0)
 engines.LocalEngine.embed = slow_embed
-build_index(sys.argv[1], sys.argv[2], sys.argv[3], shard_size=2, show_progress=False)
+build_index(sys.argv[1], sys.argv[2], sys.argv[3], shard_size=2, show_progress=False, dtype="float32")
 """
 
 
@@ -52,7 +52,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_index(tiny_model, tiny_model_
         Index(killed)
     written = vectors_by_id(killed)  # the shards that survived the kill
 
-    resumed = build_index(code_tree, killed, tiny_model_dir, shard_size=2, show_progress=False)
+    resumed = build_index(code_tree, killed, tiny_model_dir, shard_size=2, show_progress=False, dtype="float32")
     expected = build_index(code_tree, reference, tiny_model, shard_size=2, show_progress=False)
     assert 0 < len(written) < expected["stats"]["chunks"]  # killed mid-run
     assert resumed["stats"]["embedded_chunks"] == expected["stats"]["chunks"] - len(written)  # nothing redone
