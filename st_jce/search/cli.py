@@ -73,6 +73,9 @@ def add_commands(commands) -> None:
     search.add_argument("--exact", action="store_true", help="brute-force search even when an approximate index exists")
     search.add_argument("--all-windows", action="store_true",
                         help="every window of a function split for length (default: its best window only)")
+    search.add_argument("--tests", default="auto", choices=("auto", "last", "exclude", "ranked"),
+                        help="hits from test files: after the others (last), none (exclude), by score (ranked); "
+                             "auto: ranked when the query mentions tests, else last (default: auto)")
     search.add_argument("--json", action="store_true", help="print the hits as JSON, for tools")
     search.add_argument("--lines", type=int, default=SNIPPET_LINES, help=f"snippet lines (default: {SNIPPET_LINES})")
     search.set_defaults(handler=run_search)
@@ -121,7 +124,7 @@ def run_search(args: argparse.Namespace) -> None:
 
     index = import_extra("st_jce.search.index", extra="index").Index(args.index, model=args.model)
     hits = index.search(args.query, k=args.k, task_type=args.task_type, exact=True if args.exact else None,
-                        one_per_unit=not args.all_windows)
+                        one_per_unit=not args.all_windows, tests=args.tests)
     if args.json:
         print(json.dumps([hit.to_dict() for hit in hits], indent=2))
         return

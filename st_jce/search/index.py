@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from st_jce.search.approximate import approximate_top_k, open_approximate
+from st_jce.search.ranking import order_hits, resolve_tests_mode
 from st_jce.search.signature import check_query_model, encode_texts
 from st_jce.search.store import METADATA_COLUMNS, ShardStore
 from st_jce.search.vectors import exact_top_k
@@ -117,7 +118,7 @@ class Index:
         return self._model
 
     def search(self, queries: str | list[str], k: int = 10, *, task_type: str | None = None,
-               exact: bool | None = None, one_per_unit: bool = True) -> list[Hit] | list[list[Hit]]:
+               exact: bool | None = None, one_per_unit: bool = True, tests: str = "auto") -> list[Hit] | list[list[Hit]]:
         """The ``k`` best chunks of each query, best first: a list of hits for one query string, a list of
         lists for a list of queries.
 
@@ -132,6 +133,10 @@ class Index:
         one_per_unit : bool
             A function, method or class split into several windows (longer than the model's
             ``max_seq_length``) comes back once, as its best window; ``False``: every window.
+        tests : {"auto", "last", "exclude", "ranked"}
+            Where hits from test files go (:mod:`st_jce.search.ranking`): after the other hits
+            (``"last"``), nowhere (``"exclude"``), or by score (``"ranked"``); ``"auto"``: ``"ranked"`` for a
+            query that mentions tests, ``"last"`` otherwise.
 
         Raises
         ------
@@ -140,20 +145,29 @@ class Index:
         """
         texts = [queries] if isinstance(queries, str) else list(queries)
         task_type = self._accepted_task_type(task_type)
+        modes = [resolve_tests_mode(tests, text) for text in texts]
         embeddings = encode_texts(self.model, texts, task_type, "query", self.settings["dim"])
-        hits = self.search_embeddings(embeddings, k, exact=exact, one_per_unit=one_per_unit)
+        hits = [self._best_hits(embedding[None], k, exact, one_per_unit, mode)
+                for embedding, mode in zip(self._checked_embeddings(embeddings), modes)]
         return hits[0] if isinstance(queries, str) else hits
 
     def search_embeddings(self, embeddings: np.ndarray, k: int = 10, *, exact: bool | None = None,
-                          one_per_unit: bool = True) -> list[list[Hit]]:
-        """Search with query embeddings already made (unit length, the index's dimension, float32)."""
+                          one_per_unit: bool = True, tests: str = "ranked") -> list[list[Hit]]:
+        """Search with query embeddings already made (unit length, the index's dimension, float32); ``tests``
+        as in :meth:`search`, where ``"auto"``, having no query text to read, means ``"last"``."""
+        mode = resolve_tests_mode(tests)
+        return [self._best_hits(embedding[None], k, exact, one_per_unit, mode)
+                for embedding in self._checked_embeddings(embeddings)]
+
+    def _checked_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.ndim != 2 or embeddings.shape[1] != self.settings["dim"]:
             raise ValueError(f"Query embeddings of shape {embeddings.shape}: the index holds "
                              f"{self.settings['dim']}-dimensional vectors; pass (queries, {self.settings['dim']}).")
-        return [self._best_hits(embedding[None], k, exact, one_per_unit) for embedding in embeddings]
+        return embeddings
 
-    def _best_hits(self, embedding: np.ndarray, k: int, exact: bool | None, one_per_unit: bool) -> list[Hit]:
+    def _best_hits(self, embedding: np.ndarray, k: int, exact: bool | None, one_per_unit: bool,
+                   tests: str) -> list[Hit]:
         depth = k * WINDOWS_PER_UNIT if one_per_unit else k
         while True:
             rows, scores = self.top_k(embedding, depth, exact=exact)
@@ -166,9 +180,10 @@ class Index:
                 if unit not in seen:
                     seen.add(unit)
                     hits.append(hit)
-            if len(hits) >= k or depth >= len(self) or rows[0][-1] < 0:
-                return hits[:k]
-            depth *= 2  # many windows of few units at the top: look deeper
+            ordered, code_hits = order_hits(hits, tests)
+            if (code_hits if tests != "ranked" else len(hits)) >= k or depth >= len(self) or rows[0][-1] < 0:
+                return ordered[:k]
+            depth *= 2  # many windows of few units (or many tests) at the top: look deeper
 
     def top_k(self, embeddings: np.ndarray, k: int, *, exact: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows (``-1`` where fewer than ``k`` were found) and scores of each query's ``k`` best vectors."""
