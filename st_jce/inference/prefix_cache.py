@@ -64,7 +64,7 @@ CACHEABLE_ATTENTION = ("sdpa", "eager")
 # half of the scores, while the cached run always needs a mask (its queries sit after the prefix's keys).
 # The prefix's share of the work shrinks as the text grows; the mask's cost grows with it. Measured (0.5B
 # shape, 2 threads, AMX CPU, one or four rows): plain/cached 0.78-0.97 below 256 text tokens, 0.98-1.05 at
-# 1,024, 1.16 at 2,048 and 1.77 at 8,192 (bf16).
+# 1,024, 1.16 at 2,048 and 1.77 at 8,192 (bf16; benchmarks/prefix_cache_length.py).
 UNPADDED_PLAIN_FROM = 1024
 
 
