@@ -21,7 +21,6 @@ and texts/s of PyTorch fp32, ORT fp32 and ORT int8 on windows of real code::
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -91,7 +90,7 @@ def export_onnx(hf_dir: Path, out_dir: Path) -> dict[str, Path]:
         example = (torch.ones(2, 8, dtype=torch.long), torch.ones(2, 8, dtype=torch.long))
         batch, length = torch.export.Dim("batch"), torch.export.Dim("length")
         with torch.no_grad():
-            torch.onnx.export(_LastHiddenState(decoder), example, str(staging / fp32.name), dynamo=True,
+            torch.onnx.export(_LastHiddenState(decoder).eval(), example, str(staging / fp32.name), dynamo=True,
                               external_data=True, input_names=["input_ids", "attention_mask"],
                               output_names=["last_hidden_state"],
                               dynamic_shapes=({0: batch, 1: length}, {0: batch, 1: length}))
@@ -99,8 +98,7 @@ def export_onnx(hf_dir: Path, out_dir: Path) -> dict[str, Path]:
         _publish(staging, out_dir, fp32.name)
     if not int8.is_file():
         staging = _staging_dir(out_dir / "int8.partial")
-        # MatMul only: the embedding table is a Gather and stays fp32. Weights QUInt8 / QInt8: see the
-        # module comment for which is faster here.
+        # MatMul only: the embedding table is a Gather and stays fp32. Weights signed int8 (QInt8).
         quantize_dynamic(fp32, staging / int8.name, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
                          use_external_data_format=True)
         _publish(staging, out_dir, int8.name)
@@ -191,16 +189,9 @@ def _torch_encode(model: torch.nn.Module, token_ids: list[list[int]], pooling: s
     return embeddings
 
 
-def _read_texts(path: Path, count: int) -> list[str]:
-    """The ``text`` of the first ``count`` rows of a BEIR JSONL file."""
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line)["text"] for line, _ in zip(lines, range(count))]
-
-
 def main(argv: list[str] | None = None) -> int:
+    from encode import read_mbpp
     from transformers import AutoModel, AutoTokenizer
-
-    from st_jce.testing import shared_dir
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hf-dir", type=Path, required=True, help="Qwen2Model folder, with its tokenizer")
@@ -212,9 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed-texts", type=int, default=64)
     parser.add_argument("--speed-tokens", type=int, default=100, help="tokens per text of the speed check")
     args = parser.parse_args(argv)
-    data = args.data or (shared_dir() / "data" / "mbpp" if shared_dir() else None)
-    if data is None or not (data / "corpus.jsonl").is_file():
-        parser.error(f"MBPP data not found (looked in {data}); pass --data")
+    mbpp = read_mbpp(args.data)
+    if mbpp is None:
+        return 2
+    queries, documents = list(mbpp.queries.values()), [document["text"] for document in mbpp.corpus.values()]
 
     cached = (args.out_dir / "model.onnx").is_file() and (args.out_dir / "model-int8.onnx").is_file()
     start = time.perf_counter()
@@ -230,8 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     encoders = {f"ort_{precision}": OnnxEncoder(path, threads=args.threads, pooling=args.pooling)
                 for precision, path in files.items()}
 
-    texts = (_read_texts(data / "queries.jsonl", args.texts // 2)
-             + _read_texts(data / "corpus.jsonl", args.texts - args.texts // 2))
+    texts = queries[:args.texts // 2] + documents[:args.texts - args.texts // 2]
     token_ids = [tokenizer(text)["input_ids"] for text in texts]
     reference = _torch_encode(model, token_ids, args.pooling)
     for name, encoder in encoders.items():
@@ -240,8 +231,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{max(map(len, token_ids))} tokens): {cosine.min():.6f}")
 
     # Equal windows of the MBPP code, one after another: texts of exactly --speed-tokens real tokens.
-    stream = [token for text in _read_texts(data / "corpus.jsonl", 10 * args.speed_texts)
-              for token in tokenizer(text)["input_ids"]]
+    stream = [token for text in documents[:10 * args.speed_texts] for token in tokenizer(text)["input_ids"]]
     windows = [stream[i * args.speed_tokens:(i + 1) * args.speed_tokens] for i in range(args.speed_texts)]
     sides = {"torch_fp32": lambda ids: _torch_encode(model, ids, args.pooling)}
     sides.update({name: encoder.encode for name, encoder in encoders.items()})

@@ -6,7 +6,7 @@ both on the same batches (13 prefix tokens, random text ids, one and four rows) 
 and dtypes and prints plain/cached time ratios: below 1, the cache is faster. It is what
 ``st_jce.inference.prefix_cache.UNPADDED_PLAIN_FROM`` is set from.
 
-Usage (``pip install -e .``; the Qwen2.5 tokenizer is not needed; ~6 minutes on 2 CPU cores)::
+Usage (``pip install -e .`` and ``../shared`` for the Qwen2.5 tokenizer; ~6 minutes on 2 CPU cores)::
 
     python benchmarks/prefix_cache_length.py --threads 2
 """
@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 
 import torch
-from transformers import AutoModel, Qwen2Config, Qwen2Model
+from transformers import AutoModel
 
 from st_jce.inference import PrefixKVCache
-from st_jce.testing import QWEN2_SHAPES, QWEN2_VOCAB_ROWS
+from st_jce.testing import QWEN2_SHAPES, random_qwen2
 
 PREFIX_LENGTH = 13  # "Candidate code snippet:\n" and the query prefixes are 5-13 tokens
 
@@ -41,9 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as folder:
-        # Random weights: the timing of a forward does not depend on them, and no download is needed.
-        config = Qwen2Config(vocab_size=QWEN2_VOCAB_ROWS, max_position_embeddings=32_768, **QWEN2_SHAPES[args.shape])
-        Qwen2Model(config).save_pretrained(folder)
+        random_qwen2(folder, args.shape)  # the timing of a forward does not depend on the weights
         rows = []
         for dtype in args.dtypes.split(","):
             model = AutoModel.from_pretrained(folder, dtype=getattr(torch, dtype), attn_implementation="sdpa").eval()

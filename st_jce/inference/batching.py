@@ -4,8 +4,8 @@ Sentence-transformers sorts texts by character length and cuts fixed-count batch
 characters-per-token ratio varies a lot (indentation, ``\\r\\n``, identifiers), so a batch of 32
 "similar" texts can still hold mostly padding: on the MBPP corpus with the Qwen2.5 tokenizer, ST's
 batches of 32 compute 1.52 padded tokens per real token; sorting by token length and capping each
-batch at 1,024 padded tokens brings that to 1.02 (the CPU default is 512). A forward over any batch of a few hundred tokens
-already runs at full speed on CPU, so smaller batches cost nothing there.
+batch at 1,024 padded tokens brings that to 1.02 (the CPU default is 512). A forward over any batch of a
+few hundred tokens already runs at full speed on CPU, so smaller batches cost nothing there.
 
 Examples
 --------

@@ -145,26 +145,25 @@ class Index:
         """
         texts = [queries] if isinstance(queries, str) else list(queries)
         task_type = self._accepted_task_type(task_type)
-        modes = [resolve_tests_mode(tests, text) for text in texts]
         embeddings = encode_texts(self.model, texts, task_type, "query", self.settings["dim"])
-        hits = [self._best_hits(embedding[None], k, exact, one_per_unit, mode)
-                for embedding, mode in zip(self._checked_embeddings(embeddings), modes)]
+        hits = self._hits_per_query(embeddings, k, exact, one_per_unit,
+                                    [resolve_tests_mode(tests, text) for text in texts])
         return hits[0] if isinstance(queries, str) else hits
 
     def search_embeddings(self, embeddings: np.ndarray, k: int = 10, *, exact: bool | None = None,
                           one_per_unit: bool = True, tests: str = "ranked") -> list[list[Hit]]:
         """Search with query embeddings already made (unit length, the index's dimension, float32); ``tests``
         as in :meth:`search`, where ``"auto"``, having no query text to read, means ``"last"``."""
-        mode = resolve_tests_mode(tests)
-        return [self._best_hits(embedding[None], k, exact, one_per_unit, mode)
-                for embedding in self._checked_embeddings(embeddings)]
+        return self._hits_per_query(embeddings, k, exact, one_per_unit, [resolve_tests_mode(tests)] * len(embeddings))
 
-    def _checked_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
+    def _hits_per_query(self, embeddings: np.ndarray, k: int, exact: bool | None, one_per_unit: bool,
+                        tests_modes: list[str]) -> list[list[Hit]]:
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.ndim != 2 or embeddings.shape[1] != self.settings["dim"]:
             raise ValueError(f"Query embeddings of shape {embeddings.shape}: the index holds "
                              f"{self.settings['dim']}-dimensional vectors; pass (queries, {self.settings['dim']}).")
-        return embeddings
+        return [self._best_hits(embedding[None], k, exact, one_per_unit, mode)
+                for embedding, mode in zip(embeddings, tests_modes)]
 
     def _best_hits(self, embedding: np.ndarray, k: int, exact: bool | None, one_per_unit: bool,
                    tests: str) -> list[Hit]:
@@ -180,8 +179,8 @@ class Index:
                 if unit not in seen:
                     seen.add(unit)
                     hits.append(hit)
-            ordered, code_hits = order_hits(hits, tests)
-            if (code_hits if tests != "ranked" else len(hits)) >= k or depth >= len(self) or rows[0][-1] < 0:
+            ordered, settled = order_hits(hits, tests)
+            if settled >= k or depth >= len(self) or rows[0][-1] < 0:
                 return ordered[:k]
             depth *= 2  # many windows of few units (or many tests) at the top: look deeper
 

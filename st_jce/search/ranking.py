@@ -48,12 +48,13 @@ def resolve_tests_mode(tests: str, query: str | None = None) -> str:
 
 def order_hits(hits: Sequence[Hit], tests: str) -> tuple[list[Hit], int]:
     """``hits`` (best first, each with a ``path`` and a ``kind``) ordered by a resolved ``tests`` mode, and how
-    many of them are not test code. Corpus records (``kind == "record"``) are never test code: their path is
-    the corpus file's."""
+    many of the first ones are settled: no deeper hit can come before them (under ``"last"``, a deeper code
+    hit would still go before every test hit). Corpus records (``kind == "record"``) are never test code:
+    their path is the corpus file's."""
+    if tests == "ranked":
+        return list(hits), len(hits)
     is_test = [hit.kind != "record" and is_test_path(hit.path) for hit in hits]
     code = [hit for hit, test in zip(hits, is_test) if not test]
-    if tests == "ranked":
-        return list(hits), len(code)
     if tests == "exclude":
         return code, len(code)
     return code + [hit for hit, test in zip(hits, is_test) if test], len(code)
