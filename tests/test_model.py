@@ -56,7 +56,7 @@ def test_unknown_pooling_and_dtype_are_errors(tiny_qwen_dir):
 
 
 @pytest.mark.parametrize("padding_side", ["left", "right"])
-def test_mean_pooling_for_the_ablation_averages_every_token(tiny_qwen_dir, padding_side):
+def test_mean_pooling_averages_the_text_tokens_not_the_prefix(tiny_qwen_dir, padding_side):
     from transformers import AutoModel, AutoTokenizer
 
     model = st_jce.build_model(tiny_qwen_dir, dtype="float32", pooling="mean", padding_side=padding_side)
@@ -64,11 +64,29 @@ def test_mean_pooling_for_the_ablation_averages_every_token(tiny_qwen_dir, paddi
     texts = ["open a file", "close the socket once every pending write has been flushed"]
     embeddings = model.encode_document(texts, task_type="nl2code", batch_size=2)  # one batch, so padding
     for text, embedding in zip(texts, embeddings):
-        ids = tokenizer(st_jce.PREFIXES["nl2code"]["document"] + text, add_special_tokens=False)["input_ids"]
-        with torch.no_grad():  # prefix + text + EOS, each token's state weighted alike
+        prefix = st_jce.PREFIXES["nl2code"]["document"]
+        ids = tokenizer(prefix + text, add_special_tokens=False)["input_ids"]
+        prefix_length = len(tokenizer(prefix, add_special_tokens=False)["input_ids"])
+        with torch.no_grad():  # the model sees prefix + text + EOS; the mean weighs text + EOS alike
             hidden = backbone(input_ids=torch.tensor([ids + [tokenizer.eos_token_id]])).last_hidden_state[0]
-        expected = torch.nn.functional.normalize(hidden.mean(0), dim=-1).numpy()
+        expected = torch.nn.functional.normalize(hidden[prefix_length:].mean(0), dim=-1).numpy()
         np.testing.assert_allclose(embedding, expected, atol=1e-5)
+
+
+def test_mean_pooling_of_an_encoder_leaves_out_cls_and_prefix(minilm_path):
+    from transformers import AutoModel, AutoTokenizer
+
+    model = st_jce.build_model(minilm_path, dtype="float32", pooling="mean")
+    backbone, tokenizer = AutoModel.from_pretrained(minilm_path).eval(), AutoTokenizer.from_pretrained(minilm_path)
+    query = "where are task prefixes applied"
+    prefix = st_jce.PREFIXES["nl2code"]["query"]
+    ids = tokenizer(prefix + query)["input_ids"]  # [CLS] prefix text [SEP]
+    skipped = 1 + len(tokenizer(prefix, add_special_tokens=False)["input_ids"])
+    with torch.no_grad():
+        hidden = backbone(input_ids=torch.tensor([ids])).last_hidden_state[0]
+    expected = torch.nn.functional.normalize(hidden[skipped:].mean(0), dim=-1).numpy()
+    embeddings = model.encode_query([query, query + " to every text of a batch"], task_type="nl2code")
+    np.testing.assert_allclose(embeddings[0], expected, atol=1e-5)
 
 
 def test_save_keeps_other_entries_of_the_directory(model, tmp_path):
