@@ -34,12 +34,14 @@ def test_auto_pools_a_causal_decoder_at_its_last_token(tiny_qwen_dir):
 def test_auto_pools_a_bidirectional_encoder_by_its_mean(minilm_path):
     model = st_jce.build_model(minilm_path, dtype="float32", max_seq_length=128)
     tokenizer, backbone = AutoTokenizer.from_pretrained(minilm_path), AutoModel.from_pretrained(minilm_path)
+    prefix = PREFIXES["nl2code"]["query"]
+    skipped = 1 + len(tokenizer(prefix, add_special_tokens=False)["input_ids"])  # [CLS] + the prefix
     expected = []
     for text in TEXTS:
-        batch = tokenizer(PREFIXES["nl2code"]["query"] + text, return_tensors="pt")
+        batch = tokenizer(prefix + text, return_tensors="pt")
         with torch.no_grad():
             states = backbone(**batch).last_hidden_state[0]
-        expected.append(sum(states[i] for i in range(states.shape[0])) / states.shape[0])
+        expected.append(sum(states[i] for i in range(skipped, states.shape[0])) / (states.shape[0] - skipped))
     encoded = model.encode_query(TEXTS, task_type="nl2code")
     np.testing.assert_allclose(encoded, unit(torch.stack(expected)), atol=1e-5)
 

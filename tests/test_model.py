@@ -73,22 +73,6 @@ def test_mean_pooling_averages_the_text_tokens_not_the_prefix(tiny_qwen_dir, pad
         np.testing.assert_allclose(embedding, expected, atol=1e-5)
 
 
-def test_mean_pooling_of_an_encoder_leaves_out_cls_and_prefix(minilm_path):
-    from transformers import AutoModel, AutoTokenizer
-
-    model = st_jce.build_model(minilm_path, dtype="float32", pooling="mean")
-    backbone, tokenizer = AutoModel.from_pretrained(minilm_path).eval(), AutoTokenizer.from_pretrained(minilm_path)
-    query = "where are task prefixes applied"
-    prefix = st_jce.PREFIXES["nl2code"]["query"]
-    ids = tokenizer(prefix + query)["input_ids"]  # [CLS] prefix text [SEP]
-    skipped = 1 + len(tokenizer(prefix, add_special_tokens=False)["input_ids"])
-    with torch.no_grad():
-        hidden = backbone(input_ids=torch.tensor([ids])).last_hidden_state[0]
-    expected = torch.nn.functional.normalize(hidden[skipped:].mean(0), dim=-1).numpy()
-    embeddings = model.encode_query([query, query + " to every text of a batch"], task_type="nl2code")
-    np.testing.assert_allclose(embeddings[0], expected, atol=1e-5)
-
-
 def test_save_keeps_other_entries_of_the_directory(model, tmp_path):
     target = tmp_path / "run"
     (target / "checkpoint-10").mkdir(parents=True)
