@@ -196,8 +196,8 @@ def build_model(
     else:
         # The prefix is the same for every text of a task and role: averaged in, it pulls every short text
         # (a six-word question against a twelve-token prefix) towards one point. ST's Pooling reads the
-        # prefix's token count from PrefixPrompt's ``prompt_length`` (docs/experiments.md: +0.3 nDCG@10 in
-        # the CPU demo, MLQuestions -2.1 -> -1.3 against zero-shot MiniLM).
+        # prefix's token count from PrefixPrompt's ``prompt_length`` (docs/experiments.md: +0.3 points of
+        # nDCG@10 on average in the CPU demo, MLQuestions -2.1 -> -1.3 against zero-shot MiniLM).
         pooling_module = Pooling(dim, pooling_mode="mean", include_prompt=False)
     model = CodeEmbedder(modules=[backbone_module, pooling_module, Normalize()], device=device,
                          prompts=named_prompts(backbone_module.prefixes), similarity_fn_name="cosine")

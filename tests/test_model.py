@@ -63,10 +63,10 @@ def test_mean_pooling_averages_the_text_tokens_not_the_prefix(tiny_qwen_dir, pad
     backbone, tokenizer = AutoModel.from_pretrained(tiny_qwen_dir).eval(), AutoTokenizer.from_pretrained(tiny_qwen_dir)
     texts = ["open a file", "close the socket once every pending write has been flushed"]
     embeddings = model.encode_document(texts, task_type="nl2code", batch_size=2)  # one batch, so padding
+    prefix = st_jce.PREFIXES["nl2code"]["document"]
+    prefix_length = len(tokenizer(prefix, add_special_tokens=False)["input_ids"])
     for text, embedding in zip(texts, embeddings):
-        prefix = st_jce.PREFIXES["nl2code"]["document"]
         ids = tokenizer(prefix + text, add_special_tokens=False)["input_ids"]
-        prefix_length = len(tokenizer(prefix, add_special_tokens=False)["input_ids"])
         with torch.no_grad():  # the model sees prefix + text + EOS; the mean weighs text + EOS alike
             hidden = backbone(input_ids=torch.tensor([ids + [tokenizer.eos_token_id]])).last_hidden_state[0]
         expected = torch.nn.functional.normalize(hidden[prefix_length:].mean(0), dim=-1).numpy()
