@@ -70,6 +70,9 @@ def add_commands(commands) -> None:
     search.add_argument("-k", type=int, default=10, help="number of results (default: 10)")
     search.add_argument("--task-type", choices=TASK_TYPES, help="query prefix to apply (default: the index's task type)")
     search.add_argument("--model", help="query model (default: the model the index was built with)")
+    search.add_argument("--device", help="where the query model runs, e.g. cpu, cuda:0 (default: the best there is)")
+    search.add_argument("--dtype", default="auto", help="query model's compute dtype: auto, float32, bfloat16, float16 "
+                        "(default: auto)")
     search.add_argument("--exact", action="store_true", help="brute-force search even when an approximate index exists")
     search.add_argument("--all-windows", action="store_true",
                         help="every window of a function split for length (default: its best window only)")
@@ -122,7 +125,8 @@ def run_search(args: argparse.Namespace) -> None:
     """Handle ``st-jce search``: the hits as text, or as JSON with ``--json``."""
     from st_jce.cli import import_extra
 
-    index = import_extra("st_jce.search.index", extra="index").Index(args.index, model=args.model)
+    index = import_extra("st_jce.search.index", extra="index").Index(args.index, model=args.model,
+                                                                         device=args.device, dtype=args.dtype)
     hits = index.search(args.query, k=args.k, task_type=args.task_type, exact=True if args.exact else None,
                         one_per_unit=not args.all_windows, tests=args.tests)
     if args.json:

@@ -71,6 +71,10 @@ class Index:
         from the name in the manifest. Checked against the manifest on first use.
     device : str, optional
         Where a model loaded here runs.
+    dtype : str
+        Compute dtype of a model loaded here (:func:`st_jce.dtypes.resolve_dtype`; ``"auto"``: bf16 where the
+        hardware runs it natively, else fp32). Queries need not share the documents' dtype: the probe check
+        allows for rounding.
 
     Raises
     ------
@@ -80,7 +84,8 @@ class Index:
         If the index is incomplete (an interrupted ``st-jce index``: rerun it to finish).
     """
 
-    def __init__(self, path: str | os.PathLike, model=None, *, device: str | None = None) -> None:
+    def __init__(self, path: str | os.PathLike, model=None, *, device: str | None = None,
+                 dtype: str = "auto") -> None:
         self.path = Path(path)
         store = ShardStore(self.path)
         manifest = store.manifest()
@@ -98,7 +103,7 @@ class Index:
         self._approximate = None
         if manifest.get("approximate"):
             self._approximate = open_approximate(self.path / manifest["approximate"]["file"])
-        self._model, self._device, self._checked_task_types = model, device, {}
+        self._model, self._device, self._dtype, self._checked_task_types = model, device, dtype, {}
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -114,7 +119,7 @@ class Index:
         if self._model is None or isinstance(self._model, (str, os.PathLike)):
             from st_jce.loading import load_model
 
-            self._model = load_model(str(self._model or self.settings["name"]), device=self._device, dtype="auto")
+            self._model = load_model(str(self._model or self.settings["name"]), device=self._device, dtype=self._dtype)
         return self._model
 
     def search(self, queries: str | list[str], k: int = 10, *, task_type: str | None = None,

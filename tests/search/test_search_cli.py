@@ -6,6 +6,7 @@ import json
 import sys
 
 import pytest
+import torch
 
 import st_jce
 from st_jce.cli import main
@@ -40,6 +41,18 @@ def test_search_json_is_the_hits(cli_index, capsys):
     expected = Index(cli_index).search("read rows from a csv file", k=3)
     assert [hit["id"] for hit in hits] == [hit.id for hit in expected]
     assert set(hits[0]) == {"id", "path", "name", "kind", "start_line", "end_line", "score", "text"}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_the_query_model_runs_in_the_dtype_asked_for(cli_index, capsys, dtype):
+    assert main(["search", str(cli_index), "area of a circle", "-k", "3", "--json", "--dtype", dtype]) == 0
+    printed = [hit["score"] for hit in json.loads(capsys.readouterr().out)]
+    index = Index(cli_index, dtype=dtype)
+    assert next(index.model.parameters()).dtype == getattr(torch, dtype)
+    assert printed == pytest.approx([hit.score for hit in index.search("area of a circle", k=3)], abs=1e-6)
+    # Scores tell the two dtypes apart (the index was built in float32), so "auto" could not pass for both.
+    other = Index(cli_index, dtype="bfloat16" if dtype == "float32" else "float32")
+    assert printed != pytest.approx([hit.score for hit in other.search("area of a circle", k=3)], abs=1e-6)
 
 
 def test_a_mismatched_model_is_a_one_line_error(cli_index, tmp_path, capsys):
