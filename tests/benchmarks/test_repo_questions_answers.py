@@ -1,24 +1,32 @@
 """benchmarks/repo_questions.py: every answer is a retrieval unit of this repository, so a rename shows here
-instead of as a question ranked "below 300"."""
+instead of as a question ranked "below 300"; the file's own hits (the questions, word for word) are passed over."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import pytest
+
 from st_jce.search.chunking import chunk_source
+from st_jce.search.index import Hit
 from st_jce.search.ranking import is_test_path
 from st_jce.search.sources import read_source_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_answer_names_one_unit_of_this_repository():
+@pytest.fixture(scope="module")
+def repo_questions():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import repo_questions
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
+    return repo_questions
+
+
+def test_every_answer_names_one_unit_of_this_repository(repo_questions):
     definitions = {}  # qualified name -> the files that define it
     for unit in read_source_tree(ROOT).units:
         for chunk in chunk_source(unit.text, unit.path):
@@ -27,3 +35,16 @@ def test_every_answer_names_one_unit_of_this_repository():
     answers = {**repo_questions.QUESTIONS, **repo_questions.HELD_OUT}.values()
     assert {answer: len(definitions.get(answer, ())) for answer in answers} == {answer: 1 for answer in answers}
     assert not set(repo_questions.QUESTIONS) & set(repo_questions.HELD_OUT)
+
+
+def test_the_questions_own_file_is_passed_over(repo_questions, tmp_path):
+    class Ranked:  # an index whose search returns fixed hits, best first
+        def search(self, question, k):
+            return [Hit("q", this_file, "benchmarks.repo_questions", "module", 1, 9, 0.9, question),
+                    Hit("f", "pkg/a.py", "answer", "function", 3, 4, 0.5, "def answer(): ...")]
+
+    this_file = repo_questions._path_in(ROOT)
+    assert this_file == "benchmarks/repo_questions.py"
+    assert repo_questions._path_in(tmp_path) is None  # another tree to index: nothing to pass over
+    assert repo_questions._rank(Ranked(), "where is the answer", "answer", this_file) == 1
+    assert repo_questions._rank(Ranked(), "where is the answer", "answer", None) == 2
