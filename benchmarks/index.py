@@ -20,12 +20,18 @@
    graph plus st-jce's exact rescoring of its candidates, what ``Index.search`` runs after encoding the
    query); recall@10 against exact, build time. Two distributions: ``clustered``
    (vectors around 1,000 centres, as embeddings of a real corpus are) and ``isotropic`` (Gaussian: no
-   structure at all, the worst case of any graph index).
+   structure at all, the worst case of any graph index);
+5. ``ranking``: what ``Index.search`` adds after encoding the query, on a source-tree index of ``--rows``
+   chunks (the Python standard library chunked by st-jce, in numbered copies where it has fewer) with
+   clustered random vectors at each ``--dims``: p50 / p99 with context scores (the default weight) against
+   similarity alone (weight 0), exact and through the graph, and how many of the graph's top 10 are the
+   exact search's.
 
 Usage (st-jce installed with the ``index`` extra; ``faiss-cpu`` for the FAISS rows)::
 
     python benchmarks/index.py --output index.json                  # everything, ~40 min on 2 shared cores
     python benchmarks/index.py --sections latency --dims 128 --rows 20000   # a quick look
+    python benchmarks/index.py --sections ranking --dims 384 --queries 50   # context scores' cost, ~2 min
 """
 
 from __future__ import annotations
@@ -33,8 +39,10 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import itertools
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -48,13 +56,15 @@ from st_jce.data.beir import read_beir_folder
 from st_jce.evaluation.ndcg import ndcg_at_k
 from st_jce.search import Index, build_index
 from st_jce.search import approximate as usearch_graph
+from st_jce.search.chunking import chunk_source
+from st_jce.search.context import CONTEXT_WEIGHT
 from st_jce.search.store import ShardStore
 from st_jce.search.vectors import exact_top_k
 from st_jce.testing import minilm_dir, random_qwen2, shared_dir
 from st_jce.training.evaluator import LocalRetrievalEvaluator
 
 CHECKOUT = Path(__file__).resolve().parents[1]
-SECTIONS = ("throughput", "ray", "quality", "latency")
+SECTIONS = ("throughput", "ray", "quality", "latency", "ranking")
 BASELINE_BATCH = 32
 
 
@@ -89,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     if "latency" in sections:
         report["latency"] = [measure_latency(args.rows, int(dim), distribution, args.queries, args.libraries.split(","))
                              for distribution in args.distributions.split(",") for dim in args.dims.split(",")]
+    if "ranking" in sections:
+        report["ranking"] = [measure_ranking(args.rows, int(dim), args.queries, work) for dim in args.dims.split(",")]
     text = json.dumps(report, indent=2)
     print(text)
     if args.output:
@@ -184,6 +196,46 @@ def measure_latency(rows: int, dim: int, distribution: str, query_count: int, li
         recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact_rows)]))
         figures[library] = {**_latency(elapsed), "recall_at_10": round(recall, 4), "build_s": round(build_s, 1)}
     return figures
+
+
+def measure_ranking(rows: int, dim: int, query_count: int, work: Path) -> dict:
+    """p50 / p99 of ``Index.search_embeddings`` (k=10) with and without context scores, exact and through the
+    graph, on a standard-library index of ``rows`` chunks with clustered random vectors."""
+    vectors, queries = _random_vectors(rows, dim, "clustered", query_count)
+    index = Index(_stdlib_index(work / f"ranking-{rows}-{dim}", vectors))
+    figures = {"rows": rows, "dim": dim, "units": int(index.contexts.unit_of_row.max()) + 1}
+    for weight in (0.0, CONTEXT_WEIGHT):
+        for exact in (True, False):
+            hits, elapsed = _per_query(lambda query: index.search_embeddings(query[None], exact=exact,
+                                                                             context_weight=weight)[0], queries)
+            figures[f"weight {weight}, {'exact' if exact else 'approximate'}"] = _latency(elapsed)
+            if exact:
+                exact_hits = hits
+        figures[f"weight {weight}, approximate top 10 in exact top 10"] = round(float(np.mean(
+            [len({hit.id for hit in a} & {hit.id for hit in b}) / 10 for a, b in zip(hits, exact_hits)])), 4)
+    return figures
+
+
+def _stdlib_index(directory: Path, vectors: np.ndarray) -> Path:
+    """An index directory of the standard library's chunks (numbered copies of it until there is one per
+    vector) with ``vectors`` as their embeddings, and its approximate graph."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(file for file in stdlib.rglob("*.py") if "site-packages" not in file.parts)
+    chunks = []
+    for copy, file in ((copy, file) for copy in itertools.count() for file in files):
+        if len(chunks) >= len(vectors):
+            break
+        text = file.read_text(encoding="utf-8", errors="replace")
+        chunks += chunk_source(text, f"copy{copy}/{file.relative_to(stdlib).as_posix()}")
+    chunks = chunks[:len(vectors)]
+    shutil.rmtree(directory, ignore_errors=True)
+    store = ShardStore(directory)
+    store.append(chunks, {chunk.unit: "" for chunk in chunks}, vectors)
+    usearch_graph.build_approximate(vectors, "float32", directory / usearch_graph.APPROXIMATE_FILE)
+    store.write_manifest({"complete": True, "approximate": {"file": usearch_graph.APPROXIMATE_FILE},
+                          "settings": {"dim": vectors.shape[1], "precision": "float32", "task_type": "nl2code",
+                                       "name": "random vectors"}})
+    return directory
 
 
 def _build_graph(library: str, vectors: np.ndarray):

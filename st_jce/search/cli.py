@@ -19,6 +19,7 @@ import argparse
 import json
 
 from st_jce.prefixes import TASK_TYPES
+from st_jce.search.context import CONTEXT_WEIGHT
 
 DEFAULT_INDEX_DIR = "st-jce-index"
 SNIPPET_LINES = 3
@@ -79,6 +80,9 @@ def add_commands(commands) -> None:
     search.add_argument("--tests", default="auto", choices=("auto", "last", "exclude", "ranked"),
                         help="hits from test files: after the others (last), none (exclude), by score (ranked); "
                              "auto: ranked when the query mentions tests, else last (default: auto)")
+    search.add_argument("--context-weight", type=float, default=CONTEXT_WEIGHT,
+                        help="share of the enclosing unit's similarity (a method's class, a function's module-level "
+                             f"code) in a hit's score; 0: similarity alone (default: {CONTEXT_WEIGHT})")
     search.add_argument("--json", action="store_true", help="print the hits as JSON, for tools")
     search.add_argument("--lines", type=int, default=SNIPPET_LINES, help=f"snippet lines (default: {SNIPPET_LINES})")
     search.set_defaults(handler=run_search)
@@ -128,7 +132,7 @@ def run_search(args: argparse.Namespace) -> None:
     index = import_extra("st_jce.search.index", extra="index").Index(args.index, model=args.model,
                                                                          device=args.device, dtype=args.dtype)
     hits = index.search(args.query, k=args.k, task_type=args.task_type, exact=True if args.exact else None,
-                        one_per_unit=not args.all_windows, tests=args.tests)
+                        one_per_unit=not args.all_windows, tests=args.tests, context_weight=args.context_weight)
     if args.json:
         print(json.dumps([hit.to_dict() for hit in hits], indent=2))
         return
@@ -142,7 +146,8 @@ def format_hit(rank: int, hit, lines: int = SNIPPET_LINES) -> str:
     Examples
     --------
     >>> from st_jce.search.index import Hit
-    >>> print(format_hit(1, Hit("a.py:3-4", "a.py", "add", "function", 3, 4, 0.8123, "def add(a, b):\\n    return a + b")))
+    >>> hit = Hit("a.py:3-4", "a.py", "add", "function", 3, 4, 0.8123, "def add(a, b):\\n    return a + b", 0.7123)
+    >>> print(format_hit(1, hit))
      1  0.812  a.py:3  add
            def add(a, b):
                return a + b

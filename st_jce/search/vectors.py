@@ -64,7 +64,15 @@ def quantize(embeddings: np.ndarray, precision: str, ranges: np.ndarray | None) 
 
 
 def exact_scores(queries: np.ndarray, stored: np.ndarray, precision: str, ranges: np.ndarray | None) -> np.ndarray:
-    """The score of every float32 query against every stored vector, ``(queries, stored rows)``."""
+    """The score of every float32 query against every stored vector, ``(queries, stored rows)``, computed
+    :data:`BLOCK_ROWS` stored vectors at a time."""
+    if len(stored) <= BLOCK_ROWS:
+        return _block_scores(queries, stored, precision, ranges)
+    return np.concatenate([_block_scores(queries, stored[start:start + BLOCK_ROWS], precision, ranges)
+                           for start in range(0, len(stored), BLOCK_ROWS)], axis=1)
+
+
+def _block_scores(queries: np.ndarray, stored: np.ndarray, precision: str, ranges: np.ndarray | None) -> np.ndarray:
     if precision == "float32":
         return queries @ stored.T
     if precision == "int8":
@@ -85,18 +93,19 @@ def exact_top_k(queries: np.ndarray, stored: np.ndarray, precision: str, ranges:
     best_rows = np.empty((len(queries), 0), dtype=np.int64)
     best_scores = np.empty((len(queries), 0), dtype=np.float32)
     for start in range(0, len(stored), BLOCK_ROWS):
-        scores = exact_scores(queries, stored[start:start + BLOCK_ROWS], precision, ranges)
+        scores = _block_scores(queries, stored[start:start + BLOCK_ROWS], precision, ranges)
         best_scores = np.concatenate([best_scores, scores], axis=1)
         best_rows = np.concatenate([best_rows, np.broadcast_to(np.arange(start, start + scores.shape[1]),
                                                                scores.shape)], axis=1)
-        order = _top_k_order(best_scores, best_rows, k)
+        order = top_k_order(best_scores, best_rows, min(k, best_scores.shape[1]))  # k may exceed a block
         best_scores = np.take_along_axis(best_scores, order, axis=1)
         best_rows = np.take_along_axis(best_rows, order, axis=1)
     return best_rows, best_scores
 
 
-def _top_k_order(scores: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """Positions of each query's ``k`` largest scores, best first, ties broken by the smaller row number."""
+def top_k_order(scores: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """Positions of each query's ``k`` largest scores (``k`` at most the number of columns), best first, ties
+    broken by the smaller row number: a partition, then a sort of the top ``k`` alone."""
     order = []
     for query_scores, query_rows in zip(scores, rows):
         kth_best = np.partition(query_scores, -k)[-k]

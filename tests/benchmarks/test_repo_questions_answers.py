@@ -32,16 +32,17 @@ def test_every_answer_names_one_unit_of_this_repository(repo_questions):
         for chunk in chunk_source(unit.text, unit.path):
             if chunk.kind in ("function", "method", "class") and not is_test_path(unit.path):
                 definitions.setdefault(chunk.name, set()).add(unit.path)
-    answers = {**repo_questions.QUESTIONS, **repo_questions.HELD_OUT}.values()
+    sets = list(repo_questions.QUESTION_SETS.values())
+    answers = [answer for questions in sets for answer in questions.values()]
     assert {answer: len(definitions.get(answer, ())) for answer in answers} == {answer: 1 for answer in answers}
-    assert not set(repo_questions.QUESTIONS) & set(repo_questions.HELD_OUT)
+    assert len({question for questions in sets for question in questions}) == sum(map(len, sets))  # no repeats
 
 
 def test_the_questions_own_file_is_passed_over(repo_questions, tmp_path):
     class Ranked:  # an index whose search returns fixed hits, best first
-        def search(self, question, k):
-            return [Hit("q", this_file, "benchmarks.repo_questions", "module", 1, 9, 0.9, question),
-                    Hit("f", "pkg/a.py", "answer", "function", 3, 4, 0.5, "def answer(): ...")]
+        def search(self, question, k, context_weight):
+            return [Hit("q", this_file, "benchmarks.repo_questions", "module", 1, 9, 0.9, question, 0.9),
+                    Hit("f", "pkg/a.py", "answer", "function", 3, 4, 0.5, "def answer(): ...", 0.5)]
 
     this_file = repo_questions._path_in(ROOT)
     assert this_file == "benchmarks/repo_questions.py"

@@ -1,4 +1,5 @@
-"""Helpers of the search tests: a small source tree, and reading an index back as ``{chunk id: vector}``."""
+"""Helpers of the search tests: a small source tree, reading an index back as ``{chunk id: vector}``, and this
+test suite's own embeddings of an index's chunks."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from st_jce.search.store import ShardStore
+
+QUERIES = ["area of a circle", "read rows from a csv file", "count the words of a text", "greet someone by name"]
 
 TREE = {
     "shapes/__init__.py": '"""Geometric shapes."""\n\nfrom shapes.circle import Circle\n',
@@ -49,3 +52,14 @@ def vectors_by_id(index_dir: Path) -> dict[str, np.ndarray]:
     ids = store.read(["id"]).column("id").to_pylist()
     assert len(ids) == len(set(ids)), "a chunk is stored twice"
     return dict(zip(ids, store.embeddings()))
+
+
+def brute_force(model, index_dir, dim=None):
+    """Chunk ids and this test suite's own embeddings of every stored chunk (under its file and name header),
+    and of :data:`QUERIES`."""
+    chunks = ShardStore(index_dir).read(["id", "path", "name", "text"]).to_pydict()
+    texts = [f"# {path}\n# {name}\n{text}" if name else f"# {path}\n{text}"
+             for path, name, text in zip(chunks["path"], chunks["name"], chunks["text"])]
+    documents = model.encode_document(texts, task_type="nl2code", convert_to_tensor=True)[:, :dim]
+    queries = model.encode_query(QUERIES, task_type="nl2code", convert_to_tensor=True)[:, :dim]
+    return chunks["id"], documents, queries

@@ -9,35 +9,22 @@ from sentence_transformers.util import cos_sim, quantize_embeddings
 from sentence_transformers.util.quantization import semantic_search_usearch
 
 import st_jce
-from search_helpers import write_tree
+from search_helpers import QUERIES, brute_force, write_tree
 from st_jce.search import Index, build_index
 from st_jce.search.approximate import approximate_top_k, build_approximate, open_approximate
 from st_jce.search.store import ShardStore
 from st_jce.search.vectors import exact_top_k, quantize
 
-QUERIES = ["area of a circle", "read rows from a csv file", "count the words of a text", "greet someone by name"]
-
-
-def _brute_force(model, index_dir, dim=None):
-    """Chunk ids and this test's own embeddings of every stored chunk (under its file and name header),
-    and of the queries."""
-    chunks = ShardStore(index_dir).read(["id", "path", "name", "text"]).to_pydict()
-    texts = [f"# {path}\n# {name}\n{text}" if name else f"# {path}\n{text}"
-             for path, name, text in zip(chunks["path"], chunks["name"], chunks["text"])]
-    documents = model.encode_document(texts, task_type="nl2code", convert_to_tensor=True)[:, :dim]
-    queries = model.encode_query(QUERIES, task_type="nl2code", convert_to_tensor=True)[:, :dim]
-    return chunks["id"], documents, queries
-
 
 @pytest.mark.parametrize("dim", [None, 16])
 def test_exact_search_is_brute_force_cosine_top_k(tiny_model, code_tree, tmp_path, dim):
     build_index(code_tree, tmp_path / "index", tiny_model, dim=dim, shard_size=3, show_progress=False)
-    ids, documents, queries = _brute_force(tiny_model, tmp_path / "index", dim)
+    ids, documents, queries = brute_force(tiny_model, tmp_path / "index", dim)
     scores = cos_sim(queries, documents)  # cos_sim renormalizes: a Matryoshka truncation is compared at unit length
     index = Index(tmp_path / "index", model=tiny_model)
     for query, row in zip(QUERIES, scores):
         top = row.topk(5)
-        hits = index.search(query, k=5)
+        hits = index.search(query, k=5, context_weight=0)  # similarity alone; the context: test_search_context.py
         assert [hit.id for hit in hits] == [ids[i] for i in top.indices.tolist()]
         np.testing.assert_allclose([hit.score for hit in hits], top.values.numpy(), atol=1e-5)
 
@@ -45,7 +32,7 @@ def test_exact_search_is_brute_force_cosine_top_k(tiny_model, code_tree, tmp_pat
 @pytest.mark.parametrize("precision", ["int8", "binary"])
 def test_quantized_search_ranks_as_sentence_transformers_rescoring(tiny_model, code_tree, tmp_path, precision):
     manifest = build_index(code_tree, tmp_path / "index", tiny_model, precision=precision, show_progress=False)
-    ids, documents, queries = _brute_force(tiny_model, tmp_path / "index")
+    ids, documents, queries = brute_force(tiny_model, tmp_path / "index")
     ranges = np.asarray(manifest["int8_ranges"], dtype=np.float32) if precision == "int8" else None
     corpus = quantize_embeddings(documents.numpy(), precision=precision, ranges=ranges)
     assert np.abs(corpus.astype(int) - ShardStore(tmp_path / "index").embeddings().astype(int)).max() <= 1
@@ -54,10 +41,14 @@ def test_quantized_search_ranks_as_sentence_transformers_rescoring(tiny_model, c
                                           ranges=ranges, top_k=5, rescore_multiplier=len(ids), exact=True)
     index = Index(tmp_path / "index", model=tiny_model)
     for query, reference in zip(QUERIES, expected):
-        assert [hit.id for hit in index.search(query, k=5)] == [ids[entry["corpus_id"]] for entry in reference]
+        assert ([hit.id for hit in index.search(query, k=5, context_weight=0)]
+                == [ids[entry["corpus_id"]] for entry in reference])
 
 
-def test_an_index_with_the_approximate_graph_returns_the_exact_hits(tiny_model, code_tree, tmp_path):
+@pytest.mark.parametrize("through", ["the graph", "brute force past the depth limit"])
+def test_an_index_with_the_approximate_graph_returns_the_exact_hits(tiny_model, code_tree, tmp_path, request,
+                                                                     through):
+    depths = request.getfixturevalue("graph_depths") if through == "the graph" else []
     build_index(code_tree, tmp_path / "index", tiny_model, approximate="always", show_progress=False)
     index = Index(tmp_path / "index", model=tiny_model)
     assert index.has_approximate
@@ -65,6 +56,7 @@ def test_an_index_with_the_approximate_graph_returns_the_exact_hits(tiny_model, 
         approximate, exact = index.search(query, k=5), index.search(query, k=5, exact=True)
         assert [hit.id for hit in approximate] == [hit.id for hit in exact]
         np.testing.assert_allclose([hit.score for hit in approximate], [hit.score for hit in exact], atol=1e-6)
+    assert bool(depths) == (through == "the graph")  # a dozen rows: 1% of them is below one look
 
 
 @pytest.mark.parametrize("precision", ["float32", "int8", "binary"])
@@ -97,7 +89,7 @@ def test_a_function_split_into_windows_comes_back_once_as_its_best_window(tiny_q
     build_index(tree, tmp_path / "index", model, show_progress=False)
     chunks = ShardStore(tmp_path / "index").read(["id", "name"]).to_pydict()
     assert chunks["name"].count("sum_of_areas") > 2
-    ids, documents, queries = _brute_force(model, tmp_path / "index")
+    ids, documents, queries = brute_force(model, tmp_path / "index")
     index = Index(tmp_path / "index", model=model)
     for query, row in zip(QUERIES, cos_sim(queries, documents)):
         order = row.argsort(descending=True).tolist()
@@ -105,5 +97,5 @@ def test_a_function_split_into_windows_comes_back_once_as_its_best_window(tiny_q
         best_window = {}  # the first (best) window of each name, in score order
         for i in order:
             best_window.setdefault(chunks["name"][i], ids[i])
-        assert [hit.id for hit in index.search(query, k=4, one_per_unit=False)] == every_window
-        assert [hit.id for hit in index.search(query, k=3)] == list(best_window.values())[:3]
+        assert [hit.id for hit in index.search(query, k=4, one_per_unit=False, context_weight=0)] == every_window
+        assert [hit.id for hit in index.search(query, k=3, context_weight=0)] == list(best_window.values())[:3]
