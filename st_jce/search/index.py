@@ -196,6 +196,8 @@ class Index:
 
     def _best_hits(self, embedding: np.ndarray, k: int, exact: bool | None, one_per_unit: bool,
                    tests: str, context_weight: float) -> list[Hit]:
+        if not len(self):  # a tree of empty files, say: no vectors to score
+            return []
         weight = context_weight if self.contexts.has_contexts else 0.0
         depth = k * WINDOWS_PER_UNIT if one_per_unit else k
         while not exact and self._approximate is not None and depth < len(self) * APPROXIMATE_DEPTH_LIMIT:

@@ -99,3 +99,12 @@ def test_a_function_split_into_windows_comes_back_once_as_its_best_window(tiny_q
             best_window.setdefault(chunks["name"][i], ids[i])
         assert [hit.id for hit in index.search(query, k=4, one_per_unit=False, context_weight=0)] == every_window
         assert [hit.id for hit in index.search(query, k=3, context_weight=0)] == list(best_window.values())[:3]
+
+
+@pytest.mark.parametrize("context_weight", [0, 0.5])
+def test_an_index_of_empty_files_finds_nothing(tiny_model, tmp_path, context_weight):
+    build_index(write_tree(tmp_path / "tree", {"empty.py": "", "blank.py": "\n"}), tmp_path / "index", tiny_model,
+                show_progress=False)
+    index = Index(tmp_path / "index", model=tiny_model)
+    assert len(index) == 0
+    assert index.search("area of a circle", k=3, context_weight=context_weight) == []
