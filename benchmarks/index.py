@@ -37,9 +37,9 @@ Usage (st-jce installed with the ``index`` extra; ``faiss-cpu`` for the FAISS ro
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shutil
-import itertools
 import subprocess
 import sys
 import sysconfig

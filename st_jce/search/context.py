@@ -32,6 +32,8 @@ Examples
 >>> windows = UnitContexts(["a.py"] * 3, ["f", "f", "g"], ["function"] * 3)  # f split into two windows
 >>> windows.best_windows(np.array([0.1, 0.7, 0.4], dtype=np.float32)).tolist()
 [1, 2]
+>>> windows.first_windows(np.array([2, 1, 0])).tolist()  # rows best first: g's, then f's best window
+[0, 1]
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class UnitContexts:
         A number per row, shared by the windows of one split function, method or class.
     context_of_row : numpy.ndarray
         The context (a group of rows) of each row, ``-1`` where it has none.
+    has_contexts : bool
+        Whether any row has a context (a source tree's index; a corpus's has none).
     """
 
     def __init__(self, paths: Sequence[str], names: Sequence[str], kinds: Sequence[str]) -> None:
@@ -67,16 +71,16 @@ class UnitContexts:
                                        dtype=np.int64)
         self._rows_by_unit, self._unit_starts = _rows_by_label(self.unit_of_row, len(units))
         self._rows_by_group, self._group_starts = _rows_by_label(member_of, len(groups))
-
-    @property
-    def has_contexts(self) -> bool:
-        """Whether any row has a context (a source tree's index; a corpus's has none)."""
-        return bool((self.context_of_row >= 0).any())
+        self.has_contexts = bool((self.context_of_row >= 0).any())
 
     def context_rows(self, row: int) -> np.ndarray:
         """The rows of ``row``'s context (empty where it has none)."""
         group = self.context_of_row[row]
         return self._group_rows(np.array([group]))[0] if group >= 0 else np.empty(0, dtype=np.int64)
+
+    def first_windows(self, rows: np.ndarray) -> np.ndarray:
+        """The positions in ``rows`` (best first) of the first, i.e. best, row of each unit, in order."""
+        return np.sort(np.unique(self.unit_of_row[rows], return_index=True)[1])
 
     def best_windows(self, similarity: np.ndarray) -> np.ndarray:
         """The row of each unit's best window (ties: the earlier row), from the similarity of every row."""

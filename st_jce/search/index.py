@@ -207,8 +207,9 @@ class Index:
             # A row not fetched has at most the last similarity fetched, and a context at most the best (or
             # none: 0); the graph holds no row beyond the ones it returned short of the depth.
             unseen_best = similarity[-1] + weight * max(similarity[0], 0.0) if len(rows) == depth else -np.inf
-            if one_per_unit:  # the first (best) window of each unit
-                rows, similarity = _first_of_each(rows, similarity, self.contexts.unit_of_row)
+            if one_per_unit:
+                first = self.contexts.first_windows(rows)
+                rows, similarity = rows[first], similarity[first]
             context = self._context_similarity(rows, weight, lambda members: exact_scores(
                 embedding, self.vectors[members], self.settings["precision"], self.ranges)[0])
             hits, settled = self._ranked_hits(rows, similarity, context, weight, k, tests, unseen_best)
@@ -264,12 +265,6 @@ class Index:
                                                                    "end_line", "text")}
         return Hit(score=float(score), similarity=float(similarity), context_similarity=float(context_similarity),
                    **fields)
-
-
-def _first_of_each(rows: np.ndarray, similarity: np.ndarray, unit_of_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The first of ``rows`` (best first) of each unit, and their similarity, in the same order."""
-    first = np.sort(np.unique(unit_of_row[rows], return_index=True)[1])
-    return rows[first], similarity[first]
 
 
 def _check_k_and_weight(k: int, context_weight: float) -> None:
