@@ -54,11 +54,13 @@ import torch
 from transformers import DynamicCache, PreTrainedModel
 
 from st_jce.attention import is_causal_decoder
+from st_jce.varlen import VARLEN_ATTENTION
 
 # Attention implementations whose masks transformers builds from a 2D padding mask plus a cache
-# (checked by the equivalence tests). Flash-attention with flattened batches carries no padding
-# mask; the cache steps aside there.
-CACHEABLE_ATTENTION = ("sdpa", "eager")
+# (checked by the equivalence tests); st-jce's varlen attention is sdpa on padded batches. Flash-attention
+# with flattened batches carries no padding mask; the cache steps aside there.
+SDPA_ATTENTION = ("sdpa", VARLEN_ATTENTION)
+CACHEABLE_ATTENTION = (*SDPA_ATTENTION, "eager")
 # From this many text tokens on, a batch without padding runs faster without the cache under sdpa: with no
 # padding the plain forward needs no attention mask, so torch runs its causal kernel, which skips the masked
 # half of the scores, while the cached run always needs a mask (its queries sit after the prefix's keys).
@@ -197,7 +199,7 @@ class PrefixKVCache:
         """Whether the plain forward runs this batch faster than the cache (see :data:`UNPADDED_PLAIN_FROM`)."""
         if self.unpadded_plain_from is None or attention_mask.shape[1] - prefix_length < self.unpadded_plain_from:
             return False
-        return model.config._attn_implementation == "sdpa" and bool(attention_mask.bool().all())
+        return model.config._attn_implementation in SDPA_ATTENTION and bool(attention_mask.bool().all())
 
     def prefix_states(self, model: PreTrainedModel, prefix_ids: torch.Tensor) -> PrefixStates:
         """The cached :class:`PrefixStates` of the 1D ``prefix_ids``, computed on a miss."""

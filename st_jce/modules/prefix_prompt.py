@@ -11,6 +11,7 @@ from sentence_transformers.base.modules import Transformer
 
 from st_jce.inference.prefix_cache import PrefixKVCache
 from st_jce.prefixes import ROLES, TASK_TYPES, named_prompts, prompt_name, resolve_task_type
+from st_jce.varlen import enable_varlen_attention, unpadded_forward, unpads
 
 
 class MissingPrefixWarning(UserWarning):
@@ -56,7 +57,15 @@ class PrefixPrompt(Transformer):
         At inference, compute each task prefix's keys/values once and run only the text tokens on top
         of them (:class:`st_jce.inference.PrefixKVCache`); same embeddings up to float rounding. Applies
         to causal decoders with ``sdpa`` / ``eager`` attention and steps aside elsewhere (encoders,
-        training, gradients enabled). On by default.
+        training, gradients enabled, unpadded batches). On by default.
+    unpad_inputs : bool, optional
+        Run padded batches as one row of their real tokens (:mod:`st_jce.varlen`: each text keeps its
+        positions and attends to itself alone; same embeddings, loss and gradients up to float rounding).
+        ``None`` (the default) decides per batch (:func:`st_jce.varlen.unpads`): training and every
+        accelerator run unpadded, CPU inference keeps the prefix cache. ``False`` never, ``True`` wherever the
+        backbone allows it (causal decoders with ``sdpa`` or flash attention; sentence-transformers' own name
+        and meaning, though st-jce flattens inside the forward, for any attention kernel, rather than in
+        the collator, so only flash-attention could).
     **kwargs
         Passed to :class:`sentence_transformers.base.modules.Transformer` (``max_seq_length``,
         ``model_kwargs``, ``processor_kwargs``, ...).
@@ -85,9 +94,11 @@ class PrefixPrompt(Transformer):
         append_eos: bool | None = None,
         padding_side: str | None = None,
         use_prefix_cache: bool = True,
+        unpad_inputs: bool | None = None,
         **kwargs,
     ) -> None:
-        super().__init__(model_name_or_path, **kwargs)
+        super().__init__(model_name_or_path, unpad_inputs=unpad_inputs, **kwargs)
+        enable_varlen_attention(self.auto_model)
         # A tokenizer with a chat template (Qwen2.5-Coder's, SmolLM2's) makes sentence-transformers render every
         # text as a chat message; the recipe embeds prefix + text + EOS, so the text modality is the only one.
         self.modality_config.pop("message", None)
@@ -118,6 +129,19 @@ class PrefixPrompt(Transformer):
             # when it must change: rebuilding the post-processor would drop other special tokens it adds.
             self.tokenizer.add_eos_token = value
         self._append_eos = value
+
+    @property
+    def unpad_inputs(self) -> bool | None:
+        """Whether padded batches run as one row of their real tokens: None decides per batch, see the class."""
+        return self._unpad_inputs
+
+    @unpad_inputs.setter
+    def unpad_inputs(self, value: bool | None) -> None:
+        if value not in (None, True, False):
+            raise ValueError(f"unpad_inputs must be None (decide per batch), True or False; got {value!r}.")
+        self._unpad_inputs = value
+        # sentence-transformers' collator-side flattening (flash-attention only) stays off: the forward unpads.
+        self.can_flatten_inputs = False
 
     @property
     def padding_side(self) -> str:
@@ -211,11 +235,14 @@ class PrefixPrompt(Transformer):
         # Every layer's states (output_hidden_states) exist only in the plain forward.
         wants_all_layers = getattr(self.auto_model.config, "output_hidden_states", False)
         text_only = features.get("modality", "text") == "text"
-        if self.use_prefix_cache and not kwargs and not wants_all_layers and text_only:
-            # None whenever the cache does not apply (training, gradients, encoders, ...).
-            token_embeddings = self.prefix_cache(
-                self.auto_model, features["input_ids"], features["attention_mask"], prompt_length
-            )
+        if not kwargs and not wants_all_layers and text_only:
+            input_ids, attention_mask = features["input_ids"], features["attention_mask"]
+            if unpads(self.auto_model, input_ids.device, requested=self.unpad_inputs, training=self.training):
+                # None for a batch without padding, which the padded forward runs as fast.
+                token_embeddings = unpadded_forward(self.auto_model, input_ids, attention_mask)
+            if token_embeddings is None and self.use_prefix_cache:
+                # None whenever the cache does not apply (training, gradients, encoders, ...).
+                token_embeddings = self.prefix_cache(self.auto_model, input_ids, attention_mask, prompt_length)
         if token_embeddings is None:
             features = super().forward(features, **kwargs)
         else:

@@ -4,27 +4,10 @@ with a teacher, the processes share out its encoding and all end up with the sin
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 from sentence_transformers import SentenceTransformer
-from train_helpers import free_port, run_argv
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def torchrun(script: Path, arguments: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """``script arguments`` under ``torchrun --nproc_per_node 2``; fails the test unless it exits 0."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-               "--master_port", str(free_port()), str(script), *arguments]
-    env = {**os.environ, "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-4000:]
-    return result
+from train_helpers import REPO, run_argv, torchrun
 
 
 def test_torchrun_two_processes(tiny_qwen_dir, pairs_file, tmp_path):

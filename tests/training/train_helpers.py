@@ -4,8 +4,13 @@ line of a short run on them."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
 
 VERBS = ["sort", "reverse", "count", "sum", "filter", "merge", "split", "join"]
 NOUNS = ["list", "string", "dict", "tuple", "matrix", "tree"]
@@ -56,3 +61,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def torchrun(script: Path, arguments: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """``script arguments`` under ``torchrun --nproc_per_node 2``; fails the test unless it exits 0."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+               "--master_port", str(free_port()), str(script), *arguments]
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result
