@@ -167,9 +167,9 @@ class PrefixKVCache:
             finite values). None where the cache does not apply, so the caller runs the plain
             forward: no prefix, gradients enabled or training mode, a backbone for which
             :func:`supports_prefix_cache` is False, rows whose first ``prefix_length`` real
-            tokens differ (e.g. tokenization merged the prefix with a text) or are cut short, or a long
-            batch without padding under ``sdpa``, which the plain forward runs faster
-            (``unpadded_plain_from``).
+            tokens differ (e.g. tokenization merged the prefix with a text) or are cut short, a batch on
+            an accelerator, or a long batch without padding under ``sdpa``, which the plain forward runs
+            faster (``unpadded_plain_from``).
         """
         if not prefix_length or model.training or torch.is_grad_enabled() or not supports_prefix_cache(model):
             return None
@@ -196,7 +196,11 @@ class PrefixKVCache:
         return token_embeddings
 
     def _plain_is_faster(self, model: PreTrainedModel, attention_mask: torch.Tensor, prefix_length: int) -> bool:
-        """Whether the plain forward runs this batch faster than the cache (see :data:`UNPADDED_PLAIN_FROM`)."""
+        """Whether the plain forward runs this batch faster than the cache: on an accelerator, where the plain
+        forward was the faster in every measurement (benchmarks/README.md), and for long batches without
+        padding under sdpa (see :data:`UNPADDED_PLAIN_FROM`)."""
+        if attention_mask.device.type != "cpu":
+            return True
         if self.unpadded_plain_from is None or attention_mask.shape[1] - prefix_length < self.unpadded_plain_from:
             return False
         return model.config._attn_implementation in SDPA_ATTENTION and bool(attention_mask.bool().all())

@@ -241,3 +241,10 @@ def test_cache_runs_at_every_length_when_asked(tokenizer, model_dir):
     input_ids, attention_mask, length = long_unpadded_batch(tokenizer, rows=1)
     cached, plain = cached_and_plain(model, input_ids, attention_mask, length, PrefixKVCache(unpadded_plain_from=None))
     assert_equal_at_real_tokens(cached, plain, attention_mask)
+
+
+def test_the_cache_steps_aside_on_accelerators(tiny_qwen_dir):
+    model = AutoModel.from_pretrained(tiny_qwen_dir, attn_implementation="sdpa", dtype=torch.float32).eval()
+    on_cpu, on_gpu = torch.ones(2, 30, dtype=torch.long), torch.ones(2, 30, dtype=torch.long, device="meta")
+    assert not PrefixKVCache()._plain_is_faster(model, on_cpu, 13)
+    assert PrefixKVCache()._plain_is_faster(model, on_gpu, 13)

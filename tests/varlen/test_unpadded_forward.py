@@ -16,6 +16,7 @@ from st_jce.varlen import (
     enable_varlen_attention,
     supports_unpadded_forward,
     unpadded_forward,
+    unpads,
 )
 
 TEXTS = ["def f(x):\n    return x + 1", "sort", "a much longer text, with many more words in it than the others"]
@@ -77,3 +78,18 @@ def test_saved_models_do_not_record_the_varlen_attention(tiny_qwen_dir, tmp_path
     assert VARLEN_ATTENTION not in json.dumps([path.read_text() for path in portable.rglob("*.json")])
     reloaded = st_jce.load(str(tmp_path / "saved"))
     assert supports_unpadded_forward(reloaded[0].auto_model)
+
+
+def test_training_and_accelerators_run_unpadded_cpu_inference_stays_padded(tiny_qwen_dir):
+    model = AutoModel.from_pretrained(tiny_qwen_dir, attn_implementation="sdpa")
+    enable_varlen_attention(model)
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")  # a device object needs no GPU
+    with torch.no_grad():
+        assert not unpads(model, cpu, requested=None, training=False)  # the prefix cache's case
+        assert unpads(model, gpu, requested=None, training=False)
+        assert unpads(model, cpu, requested=None, training=True)
+        assert unpads(model, cpu, requested=True, training=False)
+        assert not unpads(model, gpu, requested=False, training=True)
+    assert unpads(model, cpu, requested=None, training=False)  # gradients flow
+    eager = AutoModel.from_pretrained(tiny_qwen_dir, attn_implementation="eager")
+    assert not unpads(eager, gpu, requested=True, training=True)
