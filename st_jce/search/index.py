@@ -132,7 +132,9 @@ class Index:
         if self._model is None or isinstance(self._model, (str, os.PathLike)):
             from st_jce.loading import load_model
 
-            self._model = load_model(str(self._model or self.settings["name"]), device=self._device, dtype=self._dtype)
+            # Indexes written before model_location was recorded name the model as it was typed.
+            location = self._model or self.settings.get("model_location") or self.settings["name"]
+            self._model = load_model(str(location), device=self._device, dtype=self._dtype)
         return self._model
 
     def search(self, queries: str | list[str], k: int = 10, *, task_type: str | None = None,

@@ -127,7 +127,7 @@ def build_index(source: str | os.PathLike, out: str | os.PathLike, model, *, mod
     started = time.perf_counter()
     tree = read_source(source, extensions, max_file_bytes)
     signature = model_signature(model, model_name or model_path or _own_name(model), revision, task_type, dim)
-    settings = {**signature, "precision": precision, "chunker_version": CHUNKER_VERSION,
+    settings = {**signature, "model_location": model_location(model_path or _own_name(model)), "precision": precision, "chunker_version": CHUNKER_VERSION,
                 "source": {"location": str(Path(source).resolve()), "kind": tree.kind,
                            "extensions": sorted(extensions) if extensions else None, "max_file_bytes": max_file_bytes}}
     store = ShardStore(out)
@@ -208,9 +208,15 @@ def _own_name(model) -> str:
     return str(getattr(config, "_name_or_path", "") or type(model).__name__)
 
 
+def model_location(path_or_id: str) -> str:
+    """Where the query model loads from in any working directory: an existing local path made absolute, else the
+    Hub id as given (``name`` keeps what the user typed, for display)."""
+    return str(Path(path_or_id).resolve()) if Path(path_or_id).exists() else path_or_id
+
+
 # Settings that may change between runs without touching the vectors: the same weights under another
 # path or revision (the probe embeddings decide); likewise the source's location (the same tree moved).
-_RELOCATABLE = ("name", "revision")
+_RELOCATABLE = ("name", "revision", "model_location")
 
 
 def _resume_or_start(store: ShardStore, settings: dict[str, Any], overwrite: bool) -> dict[str, Any]:

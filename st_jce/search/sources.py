@@ -126,6 +126,10 @@ def read_source_tree(root: str | os.PathLike, extensions: Iterable[str] | None =
     source = Source(str(root), "tree")
     listed = _git_files(root)
     candidates = listed if listed is not None else _walk(root, source.skipped)
+    if not candidates and _holds_files(root):
+        raise ValueError(f"{root} holds files, but ignore rules ({'git' if listed is not None else '.gitignore'}) "
+                         "exclude every one of them: nothing to index. Remove the rules that exclude the code, or "
+                         "index a folder whose files are not ignored.")
     for relative in sorted(set(candidates)):
         if relative.lower().endswith(wanted):
             _read_file(root, relative, max_bytes, source)
@@ -187,17 +191,32 @@ def _corpus_records(file: Path) -> Iterator[tuple[int, dict]]:
 
 def _git_files(root: Path) -> list[str] | None:
     """The files git sees under ``root`` (tracked, and untracked that no ignore rule matches), relative to
-    it; ``None`` when ``root`` is not in a git work tree or git is missing."""
+    it; ``None`` when ``root`` is not in a git work tree, when the work tree around it ignores it (a checkout
+    exported into an ignored folder: git would list none of it, so the folder is walked with its own
+    ``.gitignore`` files), or when git is missing."""
     try:
-        inside = subprocess.run(["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-                                capture_output=True, text=True, check=False)
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
+        top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, check=False)
+        if top.returncode != 0:
+            return None
+        inner = root.resolve().relative_to(Path(top.stdout.strip()).resolve())
+        if inner.parts and subprocess.run(["git", "-C", top.stdout.strip(), "check-ignore", "-q", "--", str(inner)],
+                                          capture_output=True, check=False).returncode == 0:
             return None
         listing = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
                                   "--exclude-standard"], capture_output=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return None
     return [name for name in listing.stdout.decode("utf-8", "surrogateescape").split("\0") if name]
+
+
+def _holds_files(root: Path) -> bool:
+    """Whether any file lies below ``root``, outside version-control folders."""
+    for _, folders, files in os.walk(root):
+        if files:
+            return True
+        folders[:] = [folder for folder in folders if f"{folder}/" not in ALWAYS_IGNORED]
+    return False
 
 
 def _walk(root: Path, skipped: list[Skipped]) -> list[str]:

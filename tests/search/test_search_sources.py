@@ -89,3 +89,24 @@ def test_a_corpus_with_a_repeated_id_is_refused_naming_the_line(tmp_path):
     corpus.write_text('{"_id": "a", "text": "x"}\n{"_id": "a", "text": "y"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"line 2: the id 'a' is used twice"):
         read_source(corpus)
+
+
+def test_a_folder_ignored_by_the_repository_around_it_is_walked(tmp_path):
+    outer = tmp_path / "outer"
+    write_tree(outer / "exported", {"pkg/a.py": "def a():\n    return 1\n", "pkg/skip.py": "def s():\n    pass\n",
+                                    "pkg/.gitignore": "skip.py\n"})
+    (outer / ".gitignore").write_text("exported/\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(outer)], check=True)
+    source = read_source(outer / "exported")  # git lists nothing of it; its own .gitignore still applies
+    assert [unit.path for unit in source.units] == ["pkg/a.py"]
+
+
+def test_a_tree_whose_every_file_is_ignored_is_an_error(tmp_path):
+    root = write_tree(tmp_path / "tree", {"a.py": "def a():\n    return 1\n", ".gitignore": "*\n"})
+    with pytest.raises(ValueError, match=r"ignore rules \(.gitignore\) exclude every one of them"):
+        read_source(root)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    with pytest.raises(ValueError, match=r"ignore rules \(git\) exclude every one of them"):
+        read_source(root)
+    (tmp_path / "empty").mkdir()
+    assert read_source(tmp_path / "empty").units == []  # nothing there: nothing to say
