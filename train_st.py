@@ -6,7 +6,7 @@
 
 CONFIG is a YAML file or the name of a config shipped with st-jce (``cpu-demo``, ``jce-0.5b``, ...). Every
 key of the config can be overridden on the command line; ``--help`` lists them all with their defaults.
-This is ``st-jce train`` (:func:`st_jce.cli.run_train`), which an installed st-jce runs the same way.
+This is ``st-jce train`` (:func:`st_jce.training.cli.run_train`), which an installed st-jce runs the same way.
 """
 
 import sys

@@ -27,6 +27,7 @@ import json
 import math
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,8 @@ def case_texts(tokenizer, n: int, long_n: int, data: Path | None) -> dict[str, l
     ids = stdlib_tokens(tokenizer, long_n * 2048)
     # Decoded and encoded again a cut can come back a few tokens longer; truncation takes them off.
     long = [tokenizer.decode(ids[start * 2048:(start + 1) * 2048]) for start in range(long_n)]
-    return {"queries": list(beir.queries.values())[:n], "documents": [document["text"] for document in beir.corpus.values()][:n], "long": long}
+    documents = [document["text"] for document in beir.corpus.values()]
+    return {"queries": list(beir.queries.values())[:n], "documents": documents[:n], "long": long}
 
 
 def synchronize(device: str) -> None:
@@ -116,9 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         prefix = model.prompts[f"nl2code_{role}"]
         encode = model.encode_query if role == "query" else model.encode_document
         sides = {
-            "st_jce": lambda: encode(texts[case], task_type="nl2code", batch_size=args.batch_size),
-            "plain": lambda: plain.encode(texts[case], prompt=prefix, batch_size=args.batch_size,
-                                          normalize_embeddings=True),
+            "st_jce": partial(encode, texts[case], task_type="nl2code", batch_size=args.batch_size),
+            "plain": partial(plain.encode, texts[case], prompt=prefix, batch_size=args.batch_size,
+                             normalize_embeddings=True),
             "bare": bare_forward(model, texts[case], prefix, max_length, args.device),
         }
         for run in sides.values():  # warm-up: kernels, allocator, caches

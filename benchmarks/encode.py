@@ -48,6 +48,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -55,11 +56,11 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 import st_jce
-from st_jce.backbones import PYPI_BACKBONES
+from st_jce.backbones import PYPI_BACKBONES, minilm_dir
 from st_jce.data.beir import read_beir_folder
 from st_jce.dtypes import cpu_has_native_bf16
 from st_jce.evaluation.ndcg import ndcg_at_k, rank_documents
-from st_jce.testing import minilm_dir, random_qwen2, shared_dir
+from st_jce.testing import random_qwen2, shared_dir
 
 TARGETS = {"queries_fp32": 1.5, "documents_fp32": 1.1, "queries_default_dtype": 1.5, "documents_default_dtype": 3.0,
            "queries_int8": 2.0, "documents_int8": 1.5, "queries_prefix_cache": 1.3, "documents_prefix_cache": 0.95,
@@ -247,15 +248,15 @@ def measure_speed(args, selected: set[str], query_texts: list[str], doc_texts: l
         if not wanted:
             continue
         runs = {
-            "st_jce_fp32": lambda: encode_role(fast, role, texts),
-            "plain_st_fp32": lambda: plain.encode(texts, prompt_name=f"nl2code_{role_name(role)}"),
+            "st_jce_fp32": partial(encode_role, fast, role, texts),
+            "plain_st_fp32": partial(plain.encode, texts, prompt_name=f"nl2code_{role_name(role)}"),
         }
         if "default_dtype" in wanted and not default_is_fp32:  # on CPUs without native bf16 it is the fp32 run
-            runs["st_jce_default"] = lambda: encode_role(fast_default, role, texts)
+            runs["st_jce_default"] = partial(encode_role, fast_default, role, texts)
         if "int8" in wanted:
-            runs["st_jce_int8"] = lambda: encode_role(fast_int8, role, texts)
+            runs["st_jce_int8"] = partial(encode_role, fast_int8, role, texts)
         if "prefix_cache" in wanted:
-            runs["st_jce_fp32_no_prefix_cache"] = without_prefix_cache(fast, lambda: encode_role(fast, role, texts))
+            runs["st_jce_fp32_no_prefix_cache"] = without_prefix_cache(fast, partial(encode_role, fast, role, texts))
         timings = time_sides(runs, args.repeats)
         tokens = token_count(tokenizer, prefix, texts, length)
         pairs = {"fp32": ("st_jce_fp32", "plain_st_fp32"),

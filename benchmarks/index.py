@@ -52,15 +52,16 @@ from encode import machine, time_sides
 from sentence_transformers import SentenceTransformer
 
 import st_jce
+from st_jce.backbones import minilm_dir
 from st_jce.data.beir import read_beir_folder
 from st_jce.evaluation.ndcg import ndcg_at_k
 from st_jce.search import Index, build_index
 from st_jce.search import approximate as usearch_graph
 from st_jce.search.chunking import chunk_source
-from st_jce.search.context import CONTEXT_WEIGHT
+from st_jce.search.settings import CONTEXT_WEIGHT
 from st_jce.search.store import ShardStore
 from st_jce.search.vectors import exact_top_k
-from st_jce.testing import minilm_dir, random_qwen2, shared_dir
+from st_jce.testing import random_qwen2, shared_dir
 from st_jce.training.evaluator import LocalRetrievalEvaluator
 
 CHECKOUT = Path(__file__).resolve().parents[1]
@@ -206,8 +207,8 @@ def measure_ranking(rows: int, dim: int, query_count: int, work: Path) -> dict:
     figures = {"rows": rows, "dim": dim, "units": int(index.contexts.unit_of_row.max()) + 1}
     for weight in (0.0, CONTEXT_WEIGHT):
         for exact in (True, False):
-            hits, elapsed = _per_query(lambda query: index.search_embeddings(query[None], exact=exact,
-                                                                             context_weight=weight)[0], queries)
+            hits, elapsed = _per_query(lambda query, exact=exact, weight=weight: index.search_embeddings(
+                query[None], exact=exact, context_weight=weight)[0], queries)
             figures[f"weight {weight}, {'exact' if exact else 'approximate'}"] = _latency(elapsed)
             if exact:
                 exact_hits = hits

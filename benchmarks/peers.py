@@ -49,7 +49,7 @@ from sentence_transformers import SentenceTransformer
 import st_jce
 from st_jce.evaluation.ndcg import ndcg_at_k, rank_documents
 from st_jce.inference.quantization import quantize_int8
-from st_jce.model_dir import read_model_dir
+from st_jce.model.directory import read_model_dir
 from st_jce.modules import LastTokenPooling
 
 ROLES = {"documents": "document", "queries": "query"}

@@ -21,9 +21,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from st_jce.loading import load_model
+from st_jce.model.loading import load_model
 from st_jce.search import Index, build_index
-from st_jce.search.context import CONTEXT_WEIGHT
+from st_jce.search.settings import CONTEXT_WEIGHT
 
 QUESTIONS = {
     "where are task prefixes applied": "PrefixPrompt.preprocess",

@@ -8,17 +8,13 @@ Examples
 >>> model.encode_query(["read a csv file"], task_type="nl2code")  # doctest: +SKIP
 """
 
-from st_jce.loading import load
-from st_jce.model import DEFAULT_BACKBONE, CodeEmbedder, build_model
+from st_jce._version import __version__
+from st_jce.model import DEFAULT_BACKBONE, CodeEmbedder, build_model, export_portable, from_portable, load
 from st_jce.modules import LastTokenPooling, MissingPrefixWarning, PrefixPrompt
-from st_jce.portable import export_portable, from_portable
 from st_jce.prefixes import PREFIXES, TASK_TYPES, named_prompts, prompt_name, resolve_task_type
 
-# The one version number: setup.cfg reads it from here (version = attr: st_jce.__version__).
-__version__ = "0.1.0"
-
 __all__ = [
-    "DEFAULT_BACKBONE", "PREFIXES", "TASK_TYPES", "CodeEmbedder", "LastTokenPooling", "MissingPrefixWarning",
+    "__version__", "DEFAULT_BACKBONE", "PREFIXES", "TASK_TYPES", "CodeEmbedder", "LastTokenPooling", "MissingPrefixWarning",
     "PrefixPrompt", "build_model", "evaluate", "export_portable", "from_portable", "load", "named_prompts",
     "prompt_name", "resolve_task_type",
 ]

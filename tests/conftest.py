@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from st_jce.testing import minilm_dir, qwen_tokenizer_files, random_qwen2, shared_dir
+from st_jce.backbones import minilm_dir
+from st_jce.testing import qwen_tokenizer_files, random_qwen2, shared_dir
 
 
 @pytest.fixture(scope="session")

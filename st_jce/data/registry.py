@@ -6,8 +6,8 @@ names an entry by its key: ``{"name": "cosqa"}`` or ``{"source": "registry", "pa
 
 Column names were checked against the Hub dataset cards / viewers and mteb's own loaders; entries
 whose loading could not be checked from here carry ``verified=False`` and say why in ``note``.
-``eval_overlap`` names the evaluation set under ``../shared/data`` that an entry contains, so it can be
-left out of runs evaluated there.
+``eval_overlap`` names the public evaluation set (e.g. ``mbpp``) that an entry contains, so it can be
+left out of runs evaluated on that set.
 
 Examples
 --------
@@ -54,7 +54,7 @@ class RegistryEntry:
     verified
         ``False`` where the columns or the loading path could not be checked (see ``note``).
     eval_overlap
-        The ``../shared/data`` evaluation set whose items this training set contains, if any.
+        The public evaluation set (e.g. ``mbpp``) whose items this training set contains, if any.
     """
 
     hub_id: str

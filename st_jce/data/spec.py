@@ -11,10 +11,10 @@ Examples
 'qa'
 >>> DatasetSpec.from_dict({"source": "stdlib", "mining": {"kind": "code2nl"}}, index=3).name
 'stdlib-code2nl'
->>> DatasetSpec.from_dict({"name": "x", "source": "hub", "path": "org/x", "task_type": "foo"}, index=2)
+>>> DatasetSpec.from_dict({"name": "x", "source": "hub", "path": "org/x", "task_type": "foo"}, index=2)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-ValueError: datasets[2].task_type: Unknown task type 'foo'. Valid task types: ['nl2code', 'qa', 'code2code', 'code2nl', 'code2completion']; aliases: 'techqa' (= 'qa').
+ValueError: datasets[2].task_type: Unknown task type 'foo'. Valid task types: [...]; aliases: 'techqa' (= 'qa').
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def validate_specs(specs: list[DatasetSpec | dict[str, Any]]) -> list[DatasetSpe
     names, local files exist and have the configured columns (reading only their header / first
     record), mining roots exist and mining packages are installed. Hub datasets cannot be checked offline;
     they fail when loaded.
-    Registry entries that contain an evaluation set of ``../shared/data`` are logged as warnings.
+    Registry entries that contain a public evaluation set (``eval_overlap``) are logged as warnings.
 
     Raises
     ------

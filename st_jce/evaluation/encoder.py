@@ -14,7 +14,8 @@ from mteb.models import SentenceTransformerEncoderWrapper
 from mteb.types import PromptType
 from sentence_transformers import SentenceTransformer
 
-from st_jce.prefixes import PREFIXES, prompt_name
+from st_jce.matryoshka import truncate_and_normalize
+from st_jce.prefixes import prefix_of
 
 
 def task_prompts(model: SentenceTransformer, task_types: dict[str, str]) -> dict[str, str]:
@@ -26,14 +27,13 @@ def task_prompts(model: SentenceTransformer, task_types: dict[str, str]) -> dict
     Examples
     --------
     >>> from sentence_transformers import SentenceTransformer
-    >>> from st_jce.testing import minilm_dir
+    >>> from st_jce.backbones import minilm_dir
     >>> prompts = task_prompts(SentenceTransformer(str(minilm_dir())), {"MBPPRetrieval": "nl2code"})
     >>> prompts["MBPPRetrieval-document"]
     'Candidate code snippet:\\n'
     """
-    own = model.prompts or {}
     return {
-        f"{task}-{role}": own.get(prompt_name(task_type, role)) or PREFIXES[task_type][role]
+        f"{task}-{role}": prefix_of(model, task_type, role, paper_default=True)
         for task, task_type in task_types.items()
         for role in ("query", "document")
     }
@@ -98,21 +98,6 @@ class PrefixedMatryoshkaEncoder(SentenceTransformerEncoderWrapper):
                                         hf_subset=hf_subset, prompt_type=prompt_type, **kwargs)
             self._embeddings[key] = np.asarray(embeddings, dtype=np.float32)
         return truncate_and_normalize(self._embeddings[key], self.truncate_dim)
-
-
-def truncate_and_normalize(embeddings: np.ndarray, dim: int | None) -> np.ndarray:
-    """The first ``dim`` components of each row, scaled to unit length (``dim=None``: all components).
-
-    Examples
-    --------
-    >>> truncate_and_normalize(np.array([[3.0, 4.0, 12.0]]), 2)
-    array([[0.6, 0.8]])
-    """
-    if dim is None:
-        return embeddings
-    truncated = embeddings[:, :dim]
-    norms = np.linalg.norm(truncated, axis=1, keepdims=True)
-    return truncated / np.where(norms == 0, 1, norms)
 
 
 def _fingerprint(inputs) -> str:

@@ -30,7 +30,7 @@ class LocalRetrievalTask(AbsTaskRetrieval):
     --------
     >>> import mteb
     >>> from st_jce.evaluation import LocalRetrievalTask
-    >>> task = LocalRetrievalTask("../shared/data/mbpp", task_type="nl2code")  # doctest: +SKIP
+    >>> task = LocalRetrievalTask("data/mbpp", task_type="nl2code")  # doctest: +SKIP
     >>> mteb.evaluate(model, task, cache=None)  # doctest: +SKIP
     """
 

@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from sentence_transformers.util import cos_sim
 
+from st_jce.top_k import top_k_order
+
 QUERY_CHUNK = 1024  # queries scored at once: bounds the score matrix to QUERY_CHUNK x corpus size
 
 
@@ -46,10 +48,7 @@ def rank_documents(query_embeddings: np.ndarray, document_embeddings: np.ndarray
     for start in range(0, len(query_embeddings), QUERY_CHUNK):
         with torch.autocast("cpu", enabled=False):  # scores in the embeddings' precision, even under a bf16 autocast
             scores = cos_sim(query_embeddings[start:start + QUERY_CHUNK, :dim], documents).numpy()
-        kth_best = np.partition(scores, -k, axis=1)[:, -k]
-        for row, threshold in zip(scores, kth_best):
-            candidates = np.flatnonzero(row >= threshold)  # the top k and every document tied with the k-th
-            best = candidates[np.lexsort((id_order[candidates], -row[candidates]))][:k]
+        for best in top_k_order(scores, np.broadcast_to(id_order, scores.shape), k):
             rankings.append([document_ids[index] for index in best])
     return rankings
 

@@ -5,8 +5,9 @@ Examples
 --------
 >>> import tempfile
 >>> from st_jce.evaluation.report import build_summary, write_report
->>> summary = build_summary("my-model", {"mbpp": {"task_type": "nl2code", "by_dim": {384: 0.75, 64: 0.61}}})
->>> summary["tasks"]["mbpp"]["ndcg_at_10"], summary["tasks"]["mbpp"]["paper"]["jce_0.5b"]
+>>> scores = {"MBPPRetrieval": {"task_type": "nl2code", "by_dim": {384: 0.75, 64: 0.61}}}
+>>> summary = build_summary("my-model", scores)
+>>> summary["tasks"]["MBPPRetrieval"]["ndcg_at_10"], summary["tasks"]["MBPPRetrieval"]["paper"]["jce_0.5b"]
 (0.75, 89.01)
 >>> sorted(path.name for path in write_report(summary, tempfile.mkdtemp()).values())
 ['ndcg_by_dim.png', 'report.md', 'summary.json']

@@ -13,12 +13,12 @@ import torch
 from sentence_transformers import SentenceTransformer
 
 from st_jce.evaluation.encoder import PrefixedMatryoshkaEncoder, task_prompts
-from st_jce.evaluation.folders import parse_data
+from st_jce.evaluation.folder_entries import parse_data
 from st_jce.evaluation.local_task import LocalRetrievalTask
 from st_jce.evaluation.report import build_summary, write_report
 from st_jce.evaluation.tasks import TASK_TYPE_BY_MTEB_TASK, task_type_for
-from st_jce.loading import load_model
 from st_jce.matryoshka import resolve_matryoshka_dims
+from st_jce.model.loading import load_model
 from st_jce.prefixes import TASK_TYPES, resolve_task_type
 
 logger = logging.getLogger(__name__)
@@ -90,8 +90,8 @@ def evaluate(
     Examples
     --------
     >>> from st_jce.evaluation import evaluate
-    >>> from st_jce.testing import minilm_dir
-    >>> summary = evaluate(str(minilm_dir()), data=["../shared/data/mbpp:nl2code"],
+    >>> from st_jce.backbones import minilm_dir
+    >>> summary = evaluate(str(minilm_dir()), data=["data/mbpp:nl2code"],
     ...                    use_prefixes=False, output_dir="eval-minilm")  # doctest: +SKIP
     >>> summary["tasks"]["mbpp"]["ndcg_at_10"]  # doctest: +SKIP
     0.746...

@@ -5,7 +5,8 @@ Table 4b tasks missing from mteb (CodeChef, CodeChefXLang, CommitPackFT, CoSQA+,
 Spider) can be evaluated from local folders with ``--data PATH:TASK_TYPE``.
 
 :data:`PAPER_NDCG_AT_10` is Table 2 (nDCG@10 in %, JCE-0.5B and JCE-1.5B) keyed by the paper's row
-names; :data:`PAPER_ROW_BY_TASK` says which row an mteb task, or a ``../shared/data`` folder, reports.
+names; :data:`PAPER_ROW_BY_TASK` says which row an mteb task reports (a local folder has none: its data is
+not known to be the paper's).
 
 Examples
 --------
@@ -94,10 +95,6 @@ PAPER_ROW_BY_TASK: dict[str, str] = {
     "CodeTransOceanDL": "CTODL",
     "COIRCodeSearchNetRetrieval": "COIR-CSN",
     "CodeSearchNetCCRetrieval": "CSN-CC",
-    # ../shared/data folders that hold the same evaluation set as a Table 2 row (see its README.md)
-    "mbpp": "MBPP",
-    "spider-dev": "Spider",
-    "mlquestions": "MLQuestions",
 }
 
 

@@ -2,10 +2,10 @@
 
 Sentence-transformers sorts texts by character length and cuts fixed-count batches. For code, the
 characters-per-token ratio varies a lot (indentation, ``\\r\\n``, identifiers), so a batch of 32
-"similar" texts can still hold mostly padding: on the MBPP corpus with the Qwen2.5 tokenizer, ST's
-batches of 32 compute 1.52 padded tokens per real token; sorting by token length and capping each
-batch at 1,024 padded tokens brings that to 1.02 (the CPU default is 512). A forward over any batch of a
-few hundred tokens already runs at full speed on CPU, so smaller batches cost nothing there.
+"similar" texts can still hold mostly padding; sorting by token length and capping each batch by its
+padded tokens leaves almost none (figures: docs/experiments.md, "Figures moved out of the code"). A
+forward over any batch of a few hundred tokens already runs at full speed on CPU, so smaller batches cost
+nothing there.
 
 Examples
 --------
@@ -23,10 +23,9 @@ import torch
 from sentence_transformers.util import quantize_embeddings
 from tqdm.auto import tqdm
 
-# Padded tokens per forward. CPU: a forward of a few hundred tokens already runs at full speed, and a
-# larger one is slower per token (its activations outgrow the caches): trained Qwen2.5-Coder-0.5B on 300
-# MBPP documents, 2 threads, bf16 on AMX: 512 tokens 21.0 docs/s, 1,024 19.1, 2,048 16.7, 4,096 14.0
-# (three alternating rounds for 512 / 1,024; queries 3-5% faster at 512 too). GPU: large enough to fill it.
+# Padded tokens per forward. CPU: a forward of a few hundred tokens already runs at full speed, and a larger
+# one is slower per token (its activations outgrow the caches); GPU: large enough to fill it. The budgets
+# were chosen by measurement: docs/experiments.md ("Figures moved out of the code").
 DEFAULT_MAX_BATCH_TOKENS = {"cpu": 512, "cuda": 16384}
 
 
@@ -109,7 +108,7 @@ def encode_in_token_budget_batches(
 
     Examples
     --------
-    >>> from st_jce.testing import minilm_dir
+    >>> from st_jce.backbones import minilm_dir
     >>> from sentence_transformers import SentenceTransformer
     >>> model = SentenceTransformer(str(minilm_dir()))
     >>> texts = ["def f(): pass", "x", "import os\\nprint(os.getcwd())"]

@@ -15,14 +15,12 @@ embeddings only see position differences, the shift this makes against the plain
 
 What it saves is the prefix's share of the tokens: a forward costs nearly in proportion to its tokens,
 and the cache's own work (expanding the prefix, concatenating its keys/values, the longer attention)
-is ~0.5% of a forward. For a batch of 32 MBPP queries (13 prefix + 19 text tokens, 0.5B shape, fp32,
-one thread) the token ratio is 1.68 and the measured gain 1.80 with AVX-512 kernels, 1.65 with AVX2
-ones. What it cannot save is the fixed cost of each operator, the same for every forward; it is small
-unless torch runs more threads than there are free cores, when each operator waits for a descheduled
-thread: then (2 threads on 2 busy cores) the same batch gains only 1.2-1.4, and fewer threads
-(``torch.set_num_threads``) are faster anyway. A long batch without padding is the exception: there the
-plain forward's unmasked causal attention outruns the cache (:data:`UNPADDED_PLAIN_FROM`), so the cache
-steps aside.
+is small against a forward. What it cannot save is the fixed cost of each operator, the same for every
+forward; it is small unless torch runs more threads than there are free cores, when each operator waits
+for a descheduled thread (fewer threads, ``torch.set_num_threads``, are faster then anyway). Figures for
+both: docs/experiments.md ("Figures moved out of the code"). A long batch without padding is the
+exception: there the plain forward's unmasked causal attention outruns the cache
+(:data:`UNPADDED_PLAIN_FROM`), so the cache steps aside.
 
 Examples
 --------
@@ -48,12 +46,12 @@ from __future__ import annotations
 import inspect
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import torch
 from transformers import DynamicCache, PreTrainedModel
 
-from st_jce.attention import is_causal_decoder
+from st_jce.pooling import is_causal_decoder
 from st_jce.varlen import VARLEN_ATTENTION
 
 # Attention implementations whose masks transformers builds from a 2D padding mask plus a cache
@@ -64,9 +62,8 @@ CACHEABLE_ATTENTION = (*SDPA_ATTENTION, "eager")
 # From this many text tokens on, a batch without padding runs faster without the cache under sdpa: with no
 # padding the plain forward needs no attention mask, so torch runs its causal kernel, which skips the masked
 # half of the scores, while the cached run always needs a mask (its queries sit after the prefix's keys).
-# The prefix's share of the work shrinks as the text grows; the mask's cost grows with it. Measured (0.5B
-# shape, 2 threads, AMX CPU, one or four rows): plain/cached 0.78-0.97 below 256 text tokens, 0.98-1.05 at
-# 1,024, 1.16 at 2,048 and 1.77 at 8,192 (bf16; benchmarks/prefix_cache_length.py).
+# The prefix's share of the work shrinks as the text grows; the mask's cost grows with it. The crossing was
+# measured with benchmarks/prefix_cache_length.py (figures: benchmarks/README.md).
 UNPADDED_PLAIN_FROM = 1024
 
 
@@ -80,7 +77,7 @@ def supports_prefix_cache(model: PreTrainedModel) -> bool:
     Examples
     --------
     >>> from transformers import AutoModel
-    >>> from st_jce.testing import minilm_dir
+    >>> from st_jce.backbones import minilm_dir
     >>> supports_prefix_cache(AutoModel.from_pretrained(minilm_dir()))
     False
     """
@@ -260,7 +257,7 @@ def _cache_argument(model: PreTrainedModel) -> str:
     return _cache_argument_of(type(model))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cache_argument_of(model_class: type) -> str:
     # Looked up once per model class: it runs for every batch.
     return "cache" if "cache" in inspect.signature(model_class.forward).parameters else "past_key_values"

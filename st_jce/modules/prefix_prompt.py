@@ -10,7 +10,7 @@ from typing import Any
 from sentence_transformers.base.modules import Transformer
 
 from st_jce.inference.prefix_cache import PrefixKVCache
-from st_jce.prefixes import ROLES, TASK_TYPES, named_prompts, prompt_name, resolve_task_type
+from st_jce.prefixes import ROLES, TASK_TYPES, named_prompts, prompt_prefix
 from st_jce.varlen import enable_varlen_attention, unpadded_forward, unpads
 
 
@@ -83,7 +83,9 @@ class PrefixPrompt(Transformer):
     """
 
     __module__ = "st_jce"  # modules.json records the stable public path "st_jce.PrefixPrompt"
-    config_keys: list[str] = [*Transformer.config_keys, "prefixes", "append_eos", "use_prefix_cache"]
+    # The prefixes are saved once, as the model's prompts (config_sentence_transformers.json); `prefixes` is still
+    # accepted on load, from models saved before that.
+    config_keys: list[str] = [*Transformer.config_keys, "append_eos", "use_prefix_cache"]
     forward_kwargs: set[str] = {"task_type"}
 
     def __init__(
@@ -167,17 +169,9 @@ class PrefixPrompt(Transformer):
         self._prompts.update(named_prompts(prefixes))
 
     def prefix(self, task_type: str, role: str) -> str:
-        """The prefix this module applies for ``task_type`` (aliases allowed) and ``role``."""
-        if role not in ROLES:
-            raise ValueError(
-                f"task_type={task_type!r} needs a role: call model.encode_query(...) or model.encode_document(...) "
-                f"(got role {role!r}), or pass prompt_name='{resolve_task_type(task_type)}_query' to encode()."
-            )
-        name = prompt_name(task_type, role)
-        if not isinstance(self._prompts.get(name), str):
-            raise ValueError(f"The model has no prompt {name!r}: st-jce reads its prefixes from model.prompts. "
-                             "Put it back, e.g. model.prompts.update(st_jce.named_prompts()) for the paper's prefixes.")
-        return self._prompts[name]
+        """The prefix this module applies for ``task_type`` (aliases allowed) and ``role``: its model's
+        ``model.prompts`` entry (:func:`st_jce.prefixes.prompt_prefix`)."""
+        return prompt_prefix(self._prompts, task_type, role)
 
     def preprocess(
         self,
@@ -266,9 +260,7 @@ class PrefixPrompt(Transformer):
         self._prompts = model.prompts
 
     def get_config_dict(self) -> dict[str, Any]:
-        prefixes = {task: dict(roles) for task, roles in self.prefixes.items()}
-        return {**super().get_config_dict(), "prefixes": prefixes, "append_eos": self.append_eos,
-                "use_prefix_cache": self.use_prefix_cache}
+        return {**super().get_config_dict(), "append_eos": self.append_eos, "use_prefix_cache": self.use_prefix_cache}
 
 
 def check_texts(inputs: Sequence[Any], where: str = "") -> None:

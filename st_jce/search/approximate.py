@@ -27,7 +27,7 @@ import os
 
 import numpy as np
 
-from st_jce.search.store import atomic_path
+from st_jce.atomic import atomic_path
 from st_jce.search.vectors import exact_scores, quantize
 
 APPROXIMATE_FILE = "approximate.usearch"

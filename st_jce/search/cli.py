@@ -18,8 +18,19 @@ from __future__ import annotations
 import argparse
 import json
 
+from st_jce.extras import import_extra
 from st_jce.prefixes import TASK_TYPES
-from st_jce.search.context import CONTEXT_WEIGHT
+from st_jce.search.settings import (
+    APPROXIMATE_MIN_ROWS,
+    APPROXIMATE_MODES,
+    CONTEXT_WEIGHT,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_SHARD_SIZE,
+    ENGINES,
+    MAX_FILE_BYTES,
+    PRECISIONS,
+    TESTS_MODES,
+)
 
 DEFAULT_INDEX_DIR = "st-jce-index"
 SNIPPET_LINES = 3
@@ -39,24 +50,26 @@ def add_commands(commands) -> None:
     index.add_argument("--task-type", default="nl2code", choices=TASK_TYPES,
                        help="whose prefixes documents and queries get (default: nl2code)")
     index.add_argument("--dim", type=int, help="Matryoshka dimension of the stored vectors (default: the model's)")
-    index.add_argument("--precision", default="float32", choices=("float32", "int8", "binary"),
+    index.add_argument("--precision", default="float32", choices=PRECISIONS,
                        help="stored precision, through sentence-transformers' quantize_embeddings (default: float32)")
-    index.add_argument("--engine", default="local", choices=("local", "multiprocess", "ray"),
+    index.add_argument("--engine", default="local", choices=ENGINES,
                        help="one process; a sentence-transformers multi-process pool; or Ray Data actors")
     index.add_argument("--devices", type=_names, help="multiprocess: comma-separated devices, e.g. cuda:0,cuda:1")
     index.add_argument("--workers", type=int, help="ray / multiprocess: number of model copies (default: one per "
                        "GPU, else 1 for ray and 2 CPU processes for multiprocess)")
     index.add_argument("--ray-address", help="ray: a running cluster's address, e.g. auto (default: a local Ray)")
-    index.add_argument("--shard-size", type=int, default=512, help="chunks per shard, what a kill can lose "
-                       "(default: 512)")
-    index.add_argument("--batch-size", type=int, default=32, help="rows per forward at most (default: 32)")
+    index.add_argument("--shard-size", type=int, default=DEFAULT_SHARD_SIZE, help="chunks per shard, what a kill can "
+                       f"lose (default: {DEFAULT_SHARD_SIZE})")
+    index.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                       help=f"rows per forward at most (default: {DEFAULT_BATCH_SIZE})")
     index.add_argument("--dtype", default="auto", help="compute dtype: auto (bf16 where the hardware runs it "
                        "natively, else fp32), float32, bfloat16, float16 (default: auto)")
     index.add_argument("--ext", type=_names, help="file extensions of a source tree, e.g. .py,.go (default: the common "
                        "code extensions)")
-    index.add_argument("--max-file-bytes", type=int, default=1_000_000, help="skip larger files (default: 1000000)")
-    index.add_argument("--approximate", default="auto", choices=("auto", "always", "never"),
-                       help="build the usearch approximate index (auto: from 20000 chunks on)")
+    index.add_argument("--max-file-bytes", type=int, default=MAX_FILE_BYTES,
+                       help=f"skip larger files (default: {MAX_FILE_BYTES})")
+    index.add_argument("--approximate", default="auto", choices=APPROXIMATE_MODES,
+                       help=f"build the usearch approximate index (auto: from {APPROXIMATE_MIN_ROWS} chunks on)")
     index.add_argument("--revision", help="the model's revision, recorded in the manifest")
     index.add_argument("--overwrite", action="store_true", help="rebuild an index made with other settings")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -77,7 +90,7 @@ def add_commands(commands) -> None:
     search.add_argument("--exact", action="store_true", help="brute-force search even when an approximate index exists")
     search.add_argument("--all-windows", action="store_true",
                         help="every window of a function split for length (default: its best window only)")
-    search.add_argument("--tests", default="auto", choices=("auto", "last", "exclude", "ranked"),
+    search.add_argument("--tests", default="auto", choices=TESTS_MODES,
                         help="hits from test files: after the others (last), none (exclude), by score (ranked); "
                              "auto: ranked when the query mentions tests, else last (default: auto)")
     search.add_argument("--context-weight", type=float, default=CONTEXT_WEIGHT,
@@ -90,10 +103,8 @@ def add_commands(commands) -> None:
 
 def run_index(args: argparse.Namespace) -> None:
     """Handle ``st-jce index``: build or update the index, then print what it holds."""
-    from st_jce.cli import import_extra
-
-    indexing = import_extra("st_jce.search.indexing", extra="index")
-    manifest = indexing.build_index(
+    build = import_extra("st_jce.search.build", extra="index")
+    manifest = build.build_index(
         args.source, args.out, args.model, revision=args.revision, task_type=args.task_type, dim=args.dim,
         precision=args.precision, engine=args.engine, devices=args.devices, workers=args.workers,
         ray_address=args.ray_address, shard_size=args.shard_size, batch_size=args.batch_size, extensions=args.ext,
@@ -127,8 +138,6 @@ def index_summary(manifest: dict, out: str) -> str:
 
 def run_search(args: argparse.Namespace) -> None:
     """Handle ``st-jce search``: the hits as text, or as JSON with ``--json``."""
-    from st_jce.cli import import_extra
-
     index = import_extra("st_jce.search.index", extra="index").Index(args.index, model=args.model,
                                                                          device=args.device, dtype=args.dtype)
     hits = index.search(args.query, k=args.k, task_type=args.task_type, exact=True if args.exact else None,
@@ -146,7 +155,7 @@ def format_hit(rank: int, hit, lines: int = SNIPPET_LINES) -> str:
     Examples
     --------
     >>> from st_jce.search.index import Hit
-    >>> hit = Hit("a.py:3-4", "a.py", "add", "function", 3, 4, 0.8123, "def add(a, b):\\n    return a + b", 0.7123)
+    >>> hit = Hit("a.py:3-4", "a.py", "a.py", "add", "function", 3, 4, "def add(a, b):\\n    return a + b", 0.8123, 0.7123)
     >>> print(format_hit(1, hit))
      1  0.812  a.py:3  add
            def add(a, b):

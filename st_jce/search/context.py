@@ -42,7 +42,6 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-CONTEXT_WEIGHT = 0.5  # measured on this repository's questions under three seeds' models: docs/search.md
 # The kinds of unit the chunker splits into windows when they are too long (line windows of other files and
 # corpus records are places of their own).
 SPLIT_UNIT_KINDS = frozenset({"function", "method", "class"})

@@ -28,9 +28,9 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from st_jce.search.signature import encode_texts
+from st_jce.search.encoding import encode_texts
+from st_jce.search.settings import DEFAULT_BATCH_SIZE
 
-ENGINES = ("local", "multiprocess", "ray")
 # Texts handed to a Ray actor per call: enough for st-jce's token-budget batching to sort them by length.
 RAY_ROWS_PER_CALL = 256
 
@@ -38,7 +38,7 @@ RAY_ROWS_PER_CALL = 256
 class LocalEngine:
     """Embed in this process. ``dim`` truncates (Matryoshka); ``batch_size`` caps the rows of a forward."""
 
-    def __init__(self, model, task_type: str, dim: int | None = None, batch_size: int = 32) -> None:
+    def __init__(self, model, task_type: str, dim: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         self.model, self.task_type, self.dim, self.batch_size = model, task_type, dim, batch_size
         self.pool: dict | None = None  # a sentence-transformers multi-process pool (MultiProcessEngine)
 
@@ -57,7 +57,7 @@ class LocalEngine:
 class MultiProcessEngine(LocalEngine):
     """Embed through a sentence-transformers multi-process pool, one worker per entry of ``devices``."""
 
-    def __init__(self, model, task_type: str, dim: int | None = None, batch_size: int = 32,
+    def __init__(self, model, task_type: str, dim: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
                  devices: Sequence[str] = ("cpu", "cpu")) -> None:
         super().__init__(model, task_type, dim, batch_size)
         self.pool = model.start_multi_process_pool(list(devices))
@@ -68,7 +68,7 @@ class MultiProcessEngine(LocalEngine):
 
 class RayEngine:
     """Embed on Ray Data: ``map_batches`` over the texts with ``workers`` actors, each loading the model at
-    ``model_dir`` once (``st_jce.loading.load_model``), on a GPU each when ``gpus_per_worker`` > 0.
+    ``model_dir`` once (``st_jce.model.loading.load_model``), on a GPU each when ``gpus_per_worker`` > 0.
 
     Parameters
     ----------
@@ -87,7 +87,7 @@ class RayEngine:
         Every actor's compute dtype (:func:`st_jce.dtypes.resolve_dtype`; ``"auto"`` follows its hardware).
     """
 
-    def __init__(self, model_dir: str, task_type: str, dim: int | None = None, batch_size: int = 32, *,
+    def __init__(self, model_dir: str, task_type: str, dim: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE, *,
                  workers: int | None = None, gpus_per_worker: float | None = None, address: str | None = None,
                  dtype: str = "auto") -> None:
         import ray
@@ -140,7 +140,7 @@ class _ActorEncoder:
                  dtype: str) -> None:
         import torch
 
-        from st_jce.loading import load_model
+        from st_jce.model.loading import load_model
 
         torch.set_num_threads(threads)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -25,29 +25,35 @@ from __future__ import annotations
 
 import numbers
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from st_jce.search.approximate import approximate_top_k, open_approximate
-from st_jce.search.context import CONTEXT_WEIGHT, UnitContexts
+from st_jce.search.chunking import Chunk
+from st_jce.search.context import UnitContexts
+from st_jce.search.encoding import encode_texts
 from st_jce.search.ranking import order_hits, resolve_tests_mode
-from st_jce.search.signature import check_query_model, encode_texts
+from st_jce.search.settings import CONTEXT_WEIGHT
+from st_jce.search.signature import check_query_model
 from st_jce.search.store import METADATA_COLUMNS, ShardStore
-from st_jce.search.vectors import exact_scores, exact_top_k, top_k_order
+from st_jce.search.vectors import exact_scores, exact_top_k
+from st_jce.top_k import top_k_order
 
+CHUNK_FIELDS = tuple(field.name for field in fields(Chunk))  # what a Hit carries of its chunk
 WINDOWS_PER_UNIT = 4  # candidates read per wanted hit before looking deeper
 # The approximate search looks deeper (doubling) up to this share of the rows, then scores every row instead:
-# usearch costs about as much per candidate as brute force per 25 rows (100k rows, 384 d, docs/search.md),
-# so by then the deeper looks have cost about one brute-force pass.
+# a usearch candidate costs about as much as brute force over a few dozen rows (docs/experiments.md), so by
+# then the deeper looks have cost about one brute-force pass.
 APPROXIMATE_DEPTH_LIMIT = 0.01
 
 
 @dataclass(frozen=True)
-class Hit:
-    """One search result: the chunk, the score hits are ranked by, and what it is made of.
+class Hit(Chunk):
+    """One search result: the chunk (:class:`~st_jce.search.chunking.Chunk`'s fields), the score hits are ranked
+    by, and what it is made of.
 
     ``similarity`` is the chunk's cosine similarity to the query (at float32, through the stored precision);
     ``context_similarity`` its enclosing unit's best (:mod:`st_jce.search.context`; 0 for module-level code
@@ -55,20 +61,16 @@ class Hit:
     context_weight * context_similarity``.
     """
 
-    id: str
-    path: str
-    name: str
-    kind: str
-    start_line: int
-    end_line: int
     score: float
-    text: str
     similarity: float
     context_similarity: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields as a JSON-ready dict (``st-jce search --json``)."""
-        return asdict(self)
+        """The fields as a JSON-ready dict (``st-jce search --json``), without ``unit``: incremental indexing's
+        bookkeeping, which repeats the path or the record."""
+        fields = asdict(self)
+        del fields["unit"]
+        return fields
 
 
 class Index:
@@ -130,7 +132,7 @@ class Index:
     def model(self):
         """The query model (loaded on first use)."""
         if self._model is None or isinstance(self._model, (str, os.PathLike)):
-            from st_jce.loading import load_model
+            from st_jce.model.loading import load_model
 
             # Indexes written before model_location was recorded name the model as it was typed.
             location = self._model or self.settings.get("model_location") or self.settings["name"]
@@ -263,8 +265,7 @@ class Index:
         return self._checked_task_types[key]
 
     def _hit(self, row: int, score: float, similarity: float, context_similarity: float) -> Hit:
-        fields = {column: self.chunks[column][row] for column in ("id", "path", "name", "kind", "start_line",
-                                                                   "end_line", "text")}
+        fields = {column: self.chunks[column][row] for column in CHUNK_FIELDS}
         return Hit(score=float(score), similarity=float(similarity), context_similarity=float(context_similarity),
                    **fields)
 

@@ -20,7 +20,8 @@ import re
 from collections.abc import Sequence
 from typing import TypeVar
 
-TESTS_MODES = ("auto", "last", "exclude", "ranked")
+from st_jce.search.settings import TESTS_MODES
+
 # Folders that hold tests, and file names of test code, by the conventions of pytest / unittest, Go, Java
 # (JUnit), JavaScript / TypeScript (Jest, Mocha) and Ruby (RSpec, minitest).
 TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "spec", "specs"})
@@ -28,7 +29,7 @@ TEST_FILE_NAME = re.compile(r"^(test_.*\.py|.*_tests?\.py|conftest\.py|.*_test\.
                             r"|.*_(spec|test)\.rb)$")
 MENTIONS_TESTS = re.compile(r"\b(tests?|tested|testing|unittests?|pytest|spec|specs)\b", re.IGNORECASE)
 
-Hit = TypeVar("Hit")
+RankedHit = TypeVar("RankedHit")  # a hit of any type with .path and .score (st_jce.search.index.Hit)
 
 
 def is_test_path(path: str) -> bool:
@@ -46,7 +47,7 @@ def resolve_tests_mode(tests: str, query: str | None = None) -> str:
     return tests
 
 
-def order_hits(hits: Sequence[Hit], tests: str) -> tuple[list[Hit], int]:
+def order_hits(hits: Sequence[RankedHit], tests: str) -> tuple[list[RankedHit], int]:
     """``hits`` (best first, each with a ``path`` and a ``kind``) ordered by a resolved ``tests`` mode, and how
     many of the first ones are settled: no deeper hit can come before them (under ``"last"``, a deeper code
     hit would still go before every test hit). Corpus records (``kind == "record"``) are never test code:

@@ -12,8 +12,6 @@ Examples
 >>> import tempfile, st_jce
 >>> from st_jce.testing import random_qwen2
 >>> model = st_jce.build_model(str(random_qwen2(tempfile.mkdtemp())), dtype="float32")
->>> role_prefix(model, "nl2code", "query")
-'Find the most relevant code snippet given the following query:\\n'
 >>> signature = model_signature(model, "my-model", None, "nl2code", 32)
 >>> check_query_model(signature, model, "code2code")  # the same model, and code documents as nl2code embeds them
 'code2code'
@@ -26,9 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from st_jce.modules import PrefixPrompt
-from st_jce.prefixes import prompt_name, resolve_task_type
-from st_jce.search.vectors import truncate_and_normalize
+from st_jce.prefixes import prefix_of, resolve_task_type
+from st_jce.search.encoding import encode_texts
 
 PROBE_TEXTS = ("def add(a, b):\n    return a + b", "Read a CSV file into a list of dictionaries, one per row.")
 PROBE_MIN_COSINE = 0.99
@@ -38,37 +35,6 @@ class IndexMismatchError(ValueError):
     """The model, prefix or dimension at hand does not match the index; the message says which and the fix."""
 
 
-def role_prefix(model, task_type: str, role: str) -> str:
-    """The prefix ``model`` applies to ``role`` texts of ``task_type``: an st-jce model's own
-    (``model[0].prefix``), or a plain sentence-transformers model's named prompt ``{task}_{role}``.
-
-    Raises
-    ------
-    ValueError
-        If a plain model has no such prompt.
-    """
-    if isinstance(model[0], PrefixPrompt):
-        return model[0].prefix(task_type, role)
-    name = prompt_name(task_type, role)
-    if not isinstance((model.prompts or {}).get(name), str):
-        raise ValueError(f"The model has no prompt {name!r}: st-jce indexes embed with the task prefixes. Use an "
-                         "st-jce model, or add the prompts, e.g. model.prompts.update(st_jce.named_prompts()).")
-    return model.prompts[name]
-
-
-def encode_texts(model, texts: Sequence[str], task_type: str, role: str, dim: int | None = None, *,
-                 batch_size: int = 32, pool: dict | None = None, chunk_size: int | None = None) -> np.ndarray:
-    """Unit-length float32 embeddings of ``texts`` as ``role`` (``"query"`` / ``"document"``) of ``task_type``,
-    truncated to ``dim`` (Matryoshka) and normalized again; ``pool`` is a sentence-transformers
-    multi-process pool, which gets ``chunk_size`` texts at a time."""
-    encode = model.encode_query if role == "query" else model.encode_document
-    prefix = {"task_type": task_type} if isinstance(model[0], PrefixPrompt) else {"prompt_name": prompt_name(task_type, role)}
-    pool_options = {"pool": pool, "chunk_size": chunk_size} if pool is not None else {}
-    embeddings = encode(list(texts), batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False,
-                        **pool_options, **prefix)
-    return truncate_and_normalize(embeddings, dim)
-
-
 def model_signature(model, name: str, revision: str | None, task_type: str, dim: int) -> dict[str, Any]:
     """The manifest's record of ``model``: name, revision, prefixes of ``task_type``, sizes and probe embeddings."""
     task_type = resolve_task_type(task_type)
@@ -76,8 +42,8 @@ def model_signature(model, name: str, revision: str | None, task_type: str, dim:
         "name": name,
         "revision": revision,
         "task_type": task_type,
-        "query_prefix": role_prefix(model, task_type, "query"),
-        "document_prefix": role_prefix(model, task_type, "document"),
+        "query_prefix": prefix_of(model, task_type, "query"),
+        "document_prefix": prefix_of(model, task_type, "document"),
         "embedding_dim": model.get_embedding_dimension(),
         "dim": dim,
         "max_seq_length": model.max_seq_length,
@@ -100,15 +66,15 @@ def check_query_model(signature: Mapping[str, Any], model, task_type: str | None
     """
     built_with = f"the index was built with {signature['name']!r}"
     task_type = resolve_task_type(task_type or signature["task_type"])
-    document_prefix = role_prefix(model, task_type, "document")
+    document_prefix = prefix_of(model, task_type, "document")
     if document_prefix != signature["document_prefix"]:
         raise IndexMismatchError(
             f"Task type {task_type!r} embeds documents with {document_prefix!r}, but the index's documents were "
             f"embedded with {signature['document_prefix']!r} (task type {signature['task_type']!r}): search with "
             f"--task-type {signature['task_type']}, or build an index with --task-type {task_type}.")
-    if task_type == signature["task_type"] and role_prefix(model, task_type, "query") != signature["query_prefix"]:
+    if task_type == signature["task_type"] and prefix_of(model, task_type, "query") != signature["query_prefix"]:
         raise IndexMismatchError(
-            f"The model's {task_type} query prefix is {role_prefix(model, task_type, 'query')!r}, but {built_with} "
+            f"The model's {task_type} query prefix is {prefix_of(model, task_type, 'query')!r}, but {built_with} "
             f"and the query prefix {signature['query_prefix']!r}: search with that model, or rebuild the index.")
     if model.get_embedding_dimension() < signature["dim"]:
         raise IndexMismatchError(

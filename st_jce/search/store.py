@@ -30,13 +30,11 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shutil
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +42,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from st_jce.saving import atomic_write_text
+from st_jce.atomic import atomic_path, atomic_write_text
 from st_jce.search.chunking import Chunk
 
 MANIFEST_FILE = "manifest.json"
@@ -160,28 +158,3 @@ def _write_atomically(table: pa.Table, destination: Path) -> Path:
     with atomic_path(destination) as temporary:
         pq.write_table(table, temporary)
     return destination
-
-
-@contextlib.contextmanager
-def atomic_path(destination: str | os.PathLike) -> Iterator[str]:
-    """Yield a temporary path beside ``destination`` to write a file to; it is renamed to ``destination`` when
-    the block ends, and deleted if the block raises, so ``destination`` is never half written.
-
-    Examples
-    --------
-    >>> import pathlib
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "data.bin"
-    >>> with atomic_path(target) as temporary:
-    ...     _ = pathlib.Path(temporary).write_bytes(b"whole")
-    >>> target.read_bytes()
-    b'whole'
-    """
-    destination = Path(destination)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
-    os.close(descriptor)
-    try:
-        yield temporary
-        os.replace(temporary, destination)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -24,21 +24,10 @@ from __future__ import annotations
 import numpy as np
 from sentence_transformers.util import quantize_embeddings
 
-PRECISIONS = ("float32", "int8", "binary")
+from st_jce.search.settings import PRECISIONS
+from st_jce.top_k import top_k_order
+
 BLOCK_ROWS = 65_536  # stored vectors scored at once: bounds the dequantized copy and the score matrix
-
-
-def truncate_and_normalize(embeddings: np.ndarray, dim: int | None) -> np.ndarray:
-    """The first ``dim`` components of each row at unit length, float32 (Matryoshka truncation).
-
-    Examples
-    --------
-    >>> truncate_and_normalize(np.array([[3.0, 4.0, 12.0]]), 2)
-    array([[0.6, 0.8]], dtype=float32)
-    """
-    truncated = np.asarray(embeddings, dtype=np.float32)[:, :dim]
-    norms = np.linalg.norm(truncated, axis=1, keepdims=True)
-    return truncated / np.where(norms == 0, 1, norms)
 
 
 def check_precision(precision: str) -> str:
@@ -101,14 +90,3 @@ def exact_top_k(queries: np.ndarray, stored: np.ndarray, precision: str, ranges:
         best_scores = np.take_along_axis(best_scores, order, axis=1)
         best_rows = np.take_along_axis(best_rows, order, axis=1)
     return best_rows, best_scores
-
-
-def top_k_order(scores: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """Positions of each query's ``k`` largest scores (``k`` at most the number of columns), best first, ties
-    broken by the smaller row number: a partition, then a sort of the top ``k`` alone."""
-    order = []
-    for query_scores, query_rows in zip(scores, rows):
-        kth_best = np.partition(query_scores, -k)[-k]
-        candidates = np.flatnonzero(query_scores >= kth_best)  # the top k and every row tied with the k-th
-        order.append(candidates[np.lexsort((query_rows[candidates], -query_scores[candidates]))][:k])
-    return np.array(order, dtype=np.int64).reshape(len(scores), k)

@@ -13,18 +13,15 @@ Examples
 >>> final_dir = train(*args)  # doctest: +SKIP
 """
 
-from st_jce.backbones import resolve_backbone
-from st_jce.training.arguments import CodeEmbedderTrainingArguments, DataArguments, LossArguments, ModelArguments, parse_args
-from st_jce.training.distillation import teacher_datasets
-from st_jce.training.evaluator import LocalRetrievalEvaluator
-from st_jce.matryoshka import default_matryoshka_dims, resolve_matryoshka_dims
-from st_jce.training.loss import build_loss
-from st_jce.training.report import comparison_table
-from st_jce.training.run import dataset_prompts, train
-from st_jce.training.trainer import CodeEmbedderTrainer
+from st_jce.lazy import lazy_exports
 
-__all__ = [
-    "CodeEmbedderTrainer", "CodeEmbedderTrainingArguments", "DataArguments", "LocalRetrievalEvaluator", "LossArguments", "ModelArguments",
-    "build_loss", "comparison_table", "dataset_prompts", "default_matryoshka_dims", "parse_args",
-    "resolve_backbone", "resolve_matryoshka_dims", "teacher_datasets", "train",
-]
+# Imported on first use: the training modules need the `train` extra (datasets), its command line does not.
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "st_jce.training.arguments": ("CodeEmbedderTrainingArguments", "DataArguments", "LossArguments", "ModelArguments",
+                                  "parse_args"),
+    "st_jce.training.distillation": ("teacher_datasets",),
+    "st_jce.training.evaluator": ("LocalRetrievalEvaluator",),
+    "st_jce.training.loss": ("build_loss",),
+    "st_jce.training.run": ("dataset_prompts", "train"),
+    "st_jce.training.trainer": ("CodeEmbedderTrainer",),
+})

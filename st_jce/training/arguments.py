@@ -26,10 +26,10 @@ import yaml
 from sentence_transformers import SentenceTransformerTrainingArguments
 from transformers import HfArgumentParser
 
-from st_jce.attention import POOLINGS
 from st_jce.backbones import PYPI_BACKBONES, resolve_backbone
 from st_jce.dtypes import device_type, resolve_mixed_precision
 from st_jce.model import DEFAULT_BACKBONE
+from st_jce.pooling import POOLINGS
 
 PUSH_FORMATS = ("portable", "native")
 # Training-argument defaults of the recipe that differ from sentence-transformers' own.

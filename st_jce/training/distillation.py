@@ -34,7 +34,7 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer.losses import EmbedDistillLoss
 from sentence_transformers.util import all_gather, get_rank, get_world_size
 
-from st_jce.loading import load_model
+from st_jce.model.loading import load_model
 from st_jce.training.mixing import weighted
 
 TEACHER_SUFFIX = "-teacher"

@@ -20,7 +20,7 @@ import torch
 from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
 
 from st_jce.data.beir import document_text, read_beir_folder
-from st_jce.evaluation.folders import parse_data
+from st_jce.evaluation.folder_entries import parse_data
 from st_jce.evaluation.ndcg import ndcg_at_k, rank_documents
 from st_jce.evaluation.report import SUMMARY_FILE, build_summary
 from st_jce.prefixes import ROLES, prompt_name
@@ -59,7 +59,7 @@ class LocalRetrievalEvaluator(SentenceEvaluator):
     Examples
     --------
     >>> from sentence_transformers import SentenceTransformer
-    >>> from st_jce.testing import minilm_dir
+    >>> from st_jce.backbones import minilm_dir
     >>> evaluator = LocalRetrievalEvaluator(["data/mbpp:nl2code"], "eval", use_prefixes=False)  # doctest: +SKIP
     >>> evaluator(SentenceTransformer(str(minilm_dir())))  # doctest: +SKIP
     {'local_mbpp_ndcg@10': 0.74..., 'local_mean_ndcg@10': 0.74...}

@@ -1,15 +1,17 @@
 """``train``: the jina-code-embeddings recipe end to end.
 
-1. check the whole config (datasets, evaluation folders, checkpoint, Matryoshka dims) before any work;
-2. build the model (:func:`st_jce.build_model`) and the loss (:func:`st_jce.training.build_loss`);
-3. load every dataset as (query, document) pairs, scaled by its ``weight``; the trainer's ``prompts`` give
-   each dataset the query / document prefixes of its task type, so no prefix is typed into a config; with a
-   ``teacher``, add each dataset's distillation copy (:mod:`st_jce.training.distillation`);
-4. evaluate the zero-shot baseline and the untrained model on the local folders (if any), train with
-   the no-duplicates batch sampler and proportional dataset mixing, evaluate again;
-5. save ``output_dir/final`` (st-jce format; its model card, like the checkpoints', names the data, the loss
-   and the hyperparameters, and the results),
-   print the before / after table and push to the Hub if asked.
+Five phases, each a function of its own:
+
+1. :func:`check_config`: the whole config (datasets, evaluation folders, checkpoint, teacher) before any work;
+2. :func:`build_model_and_loss`: the model (:func:`st_jce.build_model`) and the loss
+   (:func:`st_jce.training.build_loss`);
+3. :func:`training_data`: every dataset as (query, document) pairs, scaled by its ``weight``; the trainer's
+   ``prompts`` give each dataset the query / document prefixes of its task type, so no prefix is typed into a
+   config; with a ``teacher``, each dataset's distillation copy (:mod:`st_jce.training.distillation`);
+4. :func:`evaluate_and_train`: the zero-shot baseline and the untrained model on the local folders (if any),
+   training with the no-duplicates batch sampler and proportional dataset mixing, the trained model;
+5. :func:`save_and_publish`: ``output_dir/final`` (st-jce format; its model card, like the checkpoints', names
+   the data, the loss and the hyperparameters, and the results), the before / after table, the push if asked.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +31,15 @@ from sentence_transformers import SentenceTransformerTrainingArguments
 from transformers import TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
-from st_jce.attention import resolve_pooling
 from st_jce.backbones import resolve_backbone
 from st_jce.data import DatasetSpec, load_pairs, validate_specs
-from st_jce.evaluation.folders import parse_data
-from st_jce.loading import load_model
-from st_jce.model import CodeEmbedder, build_model
+from st_jce.evaluation.folder_entries import parse_data
+from st_jce.model import CodeEmbedder, build_model, push_model
+from st_jce.model.loading import load_model
 from st_jce.modules import MissingPrefixWarning
-from st_jce.publish import push_model
+from st_jce.ndcg_table import comparison_table
+from st_jce.pooling import resolve_pooling
+from st_jce.prefixes import ROLES, prompt_prefix
 from st_jce.training.arguments import DataArguments, LossArguments, ModelArguments
 from st_jce.training.distillation import (
     DISTANCE_METRIC,
@@ -48,7 +52,6 @@ from st_jce.training.evaluator import LocalRetrievalEvaluator
 from st_jce.training.freezing import train_top_layers
 from st_jce.training.loss import build_loss
 from st_jce.training.mixing import weighted
-from st_jce.training.report import comparison_table
 from st_jce.training.trainer import CodeEmbedderTrainer
 
 logger = logging.getLogger(__name__)
@@ -67,20 +70,21 @@ def model_card_widgets_unprefixed():
         yield
 
 
-def dataset_prompts(specs: list[DatasetSpec], prefixes: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+def dataset_prompts(specs: list[DatasetSpec], prompts: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """The trainer's ``prompts``: dataset name -> column -> the prefix of the dataset's task type.
 
-    ``prefixes`` are the model's own (``model[0].prefixes``), so a model is trained with the prefixes it encodes with.
+    ``prompts`` are the model's own (``model.prompts``), so a model is trained with the prefixes it encodes with.
 
     Examples
     --------
-    >>> from st_jce import PREFIXES
+    >>> from st_jce import named_prompts
     >>> from st_jce.data import DatasetSpec
-    >>> dataset_prompts([DatasetSpec.from_dict({"source": "stdlib", "mining": {"kind": "code2nl"}})], PREFIXES)
-    {'stdlib-code2nl': {'query': 'Find the most relevant comment given the following code snippet:\\n', 'document': 'Candidate comment:\\n'}}
+    >>> spec = DatasetSpec.from_dict({"source": "stdlib", "mining": {"kind": "code2nl"}})
+    >>> dataset_prompts([spec], named_prompts())["stdlib-code2nl"]["document"]
+    'Candidate comment:\\n'
     """
-    return {spec.name: {"query": prefixes[spec.resolved_task_type]["query"],
-                        "document": prefixes[spec.resolved_task_type]["document"]} for spec in specs}
+    return {spec.name: {role: prompt_prefix(prompts, spec.resolved_task_type, role) for role in ROLES}
+            for spec in specs}
 
 
 def resolve_checkpoint(training_args: SentenceTransformerTrainingArguments) -> str | None:
@@ -177,21 +181,32 @@ def evaluate_baseline(baseline: str, evaluator: LocalRetrievalEvaluator) -> dict
     return zero_shot.last_summary
 
 
-def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossArguments,
-          training_args: SentenceTransformerTrainingArguments, *,
-          callbacks: list[TrainerCallback] | None = None) -> Path:
-    """Train, evaluate, save ``output_dir/final`` and push if asked; return the final model's folder.
+@dataclass
+class CheckedConfig:
+    """What :func:`check_config` found valid: the datasets, the evaluation folders, where to resume from, the
+    teacher."""
 
-    ``callbacks`` are added to the trainer's (``transformers.TrainerCallback`` instances).
-    """
-    started = time.perf_counter()
+    specs: list[DatasetSpec]
+    eval_data: list[str]
+    checkpoint: str | None
+    teacher: str | None
+
+
+def check_config(data_args: DataArguments, loss_args: LossArguments,
+                 training_args: SentenceTransformerTrainingArguments) -> CheckedConfig:
+    """Phase 1: the whole config is checked before any work; each error names the key to fix."""
     specs = validate_specs(data_args.datasets)
     eval_data = check_eval_data(data_args.eval_data, skip_missing=data_args.eval_skip_missing)
     checkpoint = resolve_checkpoint(training_args)
     teacher = loss_args.resolved_teacher()
     if training_args.push_to_hub and not training_args.hub_model_id:
         raise ValueError("hub_model_id: required with --push_to_hub; set it to 'owner/name'.")
+    return CheckedConfig(specs, eval_data, checkpoint, teacher)
 
+
+def build_model_and_loss(model_args: ModelArguments, loss_args: LossArguments):
+    """Phase 2: the model (top layers only, if asked) and the recipe's loss, whose Matryoshka dims the model's
+    config records."""
     model: CodeEmbedder = build_model(
         model_args.resolved_backbone(), max_seq_length=model_args.max_seq_length, dtype=model_args.dtype,
         append_eos=model_args.append_eos, padding_side=model_args.padding_side, pooling=model_args.pooling,
@@ -204,11 +219,17 @@ def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossA
     loss = build_loss(model, loss_args)
     # The convention that st-jce eval, vLLM and sglang read the truncation sizes from.
     model[0].auto_model.config.matryoshka_dimensions = loss.matryoshka_dims
+    return model, loss
 
+
+def training_data(config: CheckedConfig, model: CodeEmbedder, loss, model_args: ModelArguments,
+                  loss_args: LossArguments, training_args: SentenceTransformerTrainingArguments):
+    """Phase 3: every dataset's pairs, scaled by its weight, with its task type's prefixes as the trainer's
+    prompts; with a teacher, each dataset's distillation copy and its loss. Returns the datasets and the losses."""
     with training_args.main_process_first(desc="loading the training data"):
-        pairs = {spec.name: load_pairs(spec) for spec in specs}
-        teacher_model = load_teacher(teacher, model, str(training_args.device)) if teacher else None
-    weights = {spec.name: spec.weight for spec in specs}
+        pairs = {spec.name: load_pairs(spec) for spec in config.specs}
+        teacher_model = load_teacher(config.teacher, model, str(training_args.device)) if config.teacher else None
+    weights = {spec.name: spec.weight for spec in config.specs}
     train_dataset = DatasetDict({name: weighted(rows, weights[name]) for name, rows in pairs.items()})
     if teacher_model is not None:  # outside main_process_first: every process encodes a share of the texts
         train_dataset.update(teacher_datasets(
@@ -216,46 +237,47 @@ def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossA
             max_seq_length=model_args.max_seq_length, batch_size=training_args.per_device_eval_batch_size,
             autocast_dtype=autocast_dtype(training_args)))
         del teacher_model  # released before training allocates
-    training_args.prompts = dataset_prompts(specs, model[0].prefixes)
+    training_args.prompts = dataset_prompts(config.specs, model.prompts)
     losses = loss
-    if teacher:
+    if config.teacher:
         training_args.prompts = with_teacher_copies(training_args.prompts)
         losses = with_teacher_copies({name: loss for name in pairs}, distillation_loss(model))
-    # The trainer would push raw checkpoints; the final model is pushed once, in the chosen format, below.
-    push_to_hub, training_args.push_to_hub = training_args.push_to_hub, False
-    output_dir = Path(training_args.output_dir)
-    # Every save (checkpoints, final/) writes these into the model card.
-    sizes = {name: len(dataset) for name, dataset in train_dataset.items()}
-    model.card_inputs = {"base_model": model_args.base_model,
-                         "training": training_record(specs, sizes, model_args, loss_args, training_args, loss)}
-    evaluator = build_evaluator(eval_data, output_dir, data_args, model_args, training_args, loss.matryoshka_dims)
-    with model_card_widgets_unprefixed():
-        trainer = CodeEmbedderTrainer(model=model, args=training_args, train_dataset=train_dataset, loss=losses,
-                                      evaluator=evaluator, callbacks=callbacks)
+    return train_dataset, losses
 
+
+def evaluate_and_train(trainer: CodeEmbedderTrainer, evaluator: LocalRetrievalEvaluator | None, model: CodeEmbedder,
+                       config: CheckedConfig, data_args: DataArguments,
+                       training_args: SentenceTransformerTrainingArguments) -> dict[str, dict]:
+    """Phase 4: the baseline and the untrained model on the evaluation folders, training, the trained model."""
     results: dict[str, dict] = {}
     if evaluator is not None and data_args.eval_baseline:
         with training_args.main_process_first(desc="evaluating the baseline"):
             if trainer.is_world_process_zero():
                 results[f"baseline ({data_args.eval_baseline})"] = evaluate_baseline(data_args.eval_baseline, evaluator)
-    if evaluator is not None and data_args.eval_before and checkpoint is None:
+    if evaluator is not None and data_args.eval_before and config.checkpoint is None:
         trainer.evaluate()
         results["before"] = evaluator.last_summary
     with model_card_widgets_unprefixed():
-        trainer.train(resume_from_checkpoint=checkpoint)
+        trainer.train(resume_from_checkpoint=config.checkpoint)
     if evaluator is not None:
         trainer.evaluate()
         results["after"] = evaluator.last_summary
         model.card_inputs = {**model.card_inputs, "eval_summary": results["after"]}
+    return results
 
-    final_dir = output_dir / FINAL_DIR
+
+def save_and_publish(trainer: CodeEmbedderTrainer, results: dict[str, dict], config: CheckedConfig, push_to_hub: bool,
+                     model_args: ModelArguments, training_args: SentenceTransformerTrainingArguments,
+                     started: float) -> Path:
+    """Phase 5: ``output_dir/final`` (written by the main process), the before / after table, and the push."""
+    final_dir = Path(training_args.output_dir) / FINAL_DIR
     with model_card_widgets_unprefixed():
         trainer.save_model(str(final_dir))  # the main process writes it
     if not trainer.is_world_process_zero():
         return final_dir
     (final_dir / TRAINING_ARGS_FILE).unlink(missing_ok=True)
     if results.get("after"):
-        print(f"\nnDCG@10 on {len(eval_data)} evaluation folder(s):\n{comparison_table(results)}\n", flush=True)
+        print(f"\nnDCG@10 on {len(config.eval_data)} evaluation folder(s):\n{comparison_table(results)}\n", flush=True)
     print(f"Model saved to {final_dir} ({(time.perf_counter() - started) / 60:.1f} min in all)", flush=True)
     if push_to_hub:
         url = push_model(final_dir, training_args.hub_model_id, portable=model_args.push_format == "portable",
@@ -263,3 +285,29 @@ def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossA
                          token=training_args.hub_token)
         print(f"Pushed to {url}", flush=True)
     return final_dir
+
+
+def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossArguments,
+          training_args: SentenceTransformerTrainingArguments, *,
+          callbacks: list[TrainerCallback] | None = None) -> Path:
+    """Train, evaluate, save ``output_dir/final`` and push if asked; return the final model's folder.
+
+    ``callbacks`` are added to the trainer's (``transformers.TrainerCallback`` instances).
+    """
+    started = time.perf_counter()
+    config = check_config(data_args, loss_args, training_args)
+    model, loss = build_model_and_loss(model_args, loss_args)
+    train_dataset, losses = training_data(config, model, loss, model_args, loss_args, training_args)
+    # The trainer would push raw checkpoints; the final model is pushed once, in the chosen format, at the end.
+    push_to_hub, training_args.push_to_hub = training_args.push_to_hub, False
+    # Every save (checkpoints, final/) writes these into the model card.
+    sizes = {name: len(dataset) for name, dataset in train_dataset.items()}
+    model.card_inputs = {"base_model": model_args.base_model,
+                         "training": training_record(config.specs, sizes, model_args, loss_args, training_args, loss)}
+    evaluator = build_evaluator(config.eval_data, Path(training_args.output_dir), data_args, model_args, training_args,
+                                loss.matryoshka_dims)
+    with model_card_widgets_unprefixed():
+        trainer = CodeEmbedderTrainer(model=model, args=training_args, train_dataset=train_dataset, loss=losses,
+                                      evaluator=evaluator, callbacks=callbacks)
+    results = evaluate_and_train(trainer, evaluator, model, config, data_args, training_args)
+    return save_and_publish(trainer, results, config, push_to_hub, model_args, training_args, started)

@@ -14,7 +14,7 @@ force SDPA off its fast kernels.
 from __future__ import annotations
 
 import inspect
-from functools import lru_cache
+from functools import cache
 
 import torch
 import torch.nn.functional as F
@@ -98,7 +98,7 @@ def _sdpa_per_text(query, key, value, cu_seq_lens, dropout, scaling) -> torch.Te
     return torch.cat(outputs, dim=1).transpose(0, 1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _flash_attn_varlen():
     try:
         from flash_attn import flash_attn_varlen_func
@@ -107,7 +107,7 @@ def _flash_attn_varlen():
     return flash_attn_varlen_func
 
 
-@lru_cache(maxsize=None)
+@cache
 def _torch_varlen():
     """torch's ``varlen_attn`` as ``(q, k, v, cu_seq_lens, max_length, scale) -> out``, causal; None before torch 2.10."""
     try:

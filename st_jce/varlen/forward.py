@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from transformers import PreTrainedModel
 
-from st_jce.attention import is_causal_decoder
+from st_jce.pooling import is_causal_decoder
 from st_jce.varlen.attention import NATIVE_VARLEN_ATTENTION, VARLEN_ATTENTION
 
 

@@ -8,13 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from gguf_fixtures import session_cache, tiny_gguf  # noqa: F401 (the fixtures)
 from safetensors.torch import load_file
 
-from gguf_fixtures import session_cache, tiny_gguf  # noqa: F401 (the fixtures)
-
 import st_jce.backbones.registry as registry
-from st_jce.backbones import PYPI_BACKBONES, GGUFFileError, PypiBackbone, convert_gguf, resolve_backbone
-from st_jce.testing import minilm_dir
+from st_jce.backbones import PYPI_BACKBONES, GGUFFileError, PypiBackbone, convert_gguf, minilm_dir, resolve_backbone
 from st_jce.training import LossArguments, ModelArguments
 
 

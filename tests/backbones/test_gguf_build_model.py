@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from transformers import AutoModel, AutoTokenizer
-
 from gguf_fixtures import session_cache, tiny_gguf  # noqa: F401 (the fixtures)
+from transformers import AutoModel, AutoTokenizer
 
 import st_jce
 from st_jce.backbones import PYPI_BACKBONES

@@ -9,10 +9,9 @@ import pytest
 import torch
 from gguf import GGUFReader
 from gguf.quants import dequantize
+from gguf_fixtures import session_cache, tiny_gguf  # noqa: F401 (the fixtures)
 from safetensors.torch import load_file
 from transformers import AutoModel, AutoTokenizer
-
-from gguf_fixtures import session_cache, tiny_gguf  # noqa: F401 (the fixtures)
 
 import st_jce.backbones.gguf as gguf_module
 from st_jce.backbones import GGUFFileError, assemble_parts, convert_gguf, default_cache_dir

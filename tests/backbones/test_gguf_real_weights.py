@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gguf import GGUFReader
-
 from gguf_fixtures import session_cache  # noqa: F401 (the fixture)
 
 import st_jce

@@ -10,14 +10,14 @@ import sys
 import types
 from pathlib import Path
 
-import numpy as np
 import pytest
 from eval_helpers import ndcg_at_10, read_jsonl, read_qrels
 from sentence_transformers import SentenceTransformer
 
 from st_jce import PREFIXES
 from st_jce.cli import main
-from st_jce.evaluation import parse_data, truncate_and_normalize
+from st_jce.evaluation import parse_data
+from st_jce.matryoshka import truncate_and_normalize
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,8 +105,8 @@ def test_bad_matryoshka_dims_are_refused(capsys):
 )
 def test_push_hands_its_arguments_to_push_model(monkeypatch, flags, expected):
     calls = []
-    fake_publish = types.ModuleType("st_jce.publish")
+    fake_publish = types.ModuleType("st_jce.model")
     fake_publish.push_model = lambda model_dir, repo_id, **kwargs: calls.append((model_dir, repo_id, kwargs))
-    monkeypatch.setitem(sys.modules, "st_jce.publish", fake_publish)
+    monkeypatch.setitem(sys.modules, "st_jce.model", fake_publish)
     assert main(["push", "out/final", "me/code-embedder", *flags]) == 0
     assert calls == [("out/final", "me/code-embedder", expected)]

@@ -7,7 +7,9 @@ import pytest
 from sentence_transformers import SentenceTransformer
 
 import st_jce
-from st_jce.evaluation import evaluate, load_model, resolve_matryoshka_dims
+from st_jce.evaluation import evaluate
+from st_jce.matryoshka import resolve_matryoshka_dims
+from st_jce.model import load_model
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ import torch
 from transformers import AutoModel
 
 from st_jce import PREFIXES
+from st_jce.backbones import minilm_dir
 from st_jce.inference import PrefixKVCache, supports_prefix_cache
 from st_jce.inference.prefix_cache import UNPADDED_PLAIN_FROM
-from st_jce.testing import minilm_dir, qwen_tokenizer
+from st_jce.testing import qwen_tokenizer
 
 TEXTS = [
     "def add(a, b):\n    return a + b",

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sentence_transformers import SentenceTransformer
 
+from st_jce.backbones import minilm_dir
 from st_jce.inference import encode_in_token_budget_batches, token_budget_batches, token_lengths
-from st_jce.testing import minilm_dir
 
 TEXTS = [
     "def add(a, b):\n    return a + b",
@@ -35,7 +35,7 @@ def test_batches_cover_every_text_within_the_budget(seed):
         assert padded <= max_tokens or len(batch) == 1
         assert max_batch_size is None or len(batch) <= max_batch_size
     # Greedy: a batch stops only when its successor's first text would break a limit.
-    for batch, following in zip(batches, batches[1:]):
+    for batch in batches[:-1]:
         widened = (len(batch) + 1) * lengths[batch[0]]
         assert widened > max_tokens or len(batch) == max_batch_size
 

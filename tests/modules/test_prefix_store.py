@@ -85,7 +85,7 @@ def test_prompt_length_is_sentence_transformers_own(backbone, request):
     path = request.getfixturevalue(backbone)
     ours = st_jce.build_model(path, dtype="float32")[0]
     plain = Transformer(path)
-    for task, roles in st_jce.PREFIXES.items():
+    for roles in st_jce.PREFIXES.values():
         for prefix in roles.values():
             expected = plain.preprocess([TEXT], prompt=prefix)["prompt_length"]
             assert ours.preprocess([TEXT], prompt=prefix)["prompt_length"] == expected

@@ -71,7 +71,9 @@ def _expected_ranking(chunks, similarity, weight):
 
     def context(row):
         path, name, kind = chunks["path"][row], chunks["name"][row], chunks["kind"][row]
-        same_file = lambda other, other_kind: chunks["path"][other] == path and chunks["kind"][other] == other_kind
+        def same_file(other, other_kind):
+            return chunks["path"][other] == path and chunks["kind"][other] == other_kind
+
         if kind == "method" or (kind == "class" and "." in name):
             return best_of(lambda other: same_file(other, "class") and chunks["name"][other] == name.rsplit(".", 1)[0])
         if kind in ("function", "class"):

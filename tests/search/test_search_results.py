@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from search_helpers import QUERIES, brute_force, write_tree
 from sentence_transformers.util import cos_sim, quantize_embeddings
 from sentence_transformers.util.quantization import semantic_search_usearch
 
 import st_jce
-from search_helpers import QUERIES, brute_force, write_tree
 from st_jce.search import Index, build_index
 from st_jce.search.approximate import approximate_top_k, build_approximate, open_approximate
 from st_jce.search.store import ShardStore

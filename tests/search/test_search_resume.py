@@ -77,7 +77,8 @@ def test_a_changed_tree_re_embeds_only_the_changed_files(tiny_model, code_tree, 
 
     monkeypatch.setattr(tiny_model, "encode_document", counting_encode_document)
     manifest = build_index(code_tree, tmp_path / "index", tiny_model, shard_size=3, show_progress=False)
-    assert sorted(embedded) == sorted(["# shapes/circle.py\n# circumference\ndef circumference(radius):\n    return 6.28 * radius",
+    assert sorted(embedded) == sorted(["# shapes/circle.py\n# circumference\n"
+                                       "def circumference(radius):\n    return 6.28 * radius",
                                        "# new.py\n# fresh\ndef fresh():\n    return 'new'",
                                        "# new.py\n# other\ndef other():\n    return 0"])
     assert (manifest["stats"]["embedded_units"], manifest["stats"]["removed_units"]) == (2, 1)

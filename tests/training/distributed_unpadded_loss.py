@@ -15,9 +15,9 @@ from pathlib import Path
 def main(model_dir: str, output_dir: str, cached: str) -> None:
     import torch
     import torch.distributed as dist
+    from test_train_unpadded import DOCUMENTS, QUERIES, build, count_backbone_rows, features_of, loss_and_gradients
 
     from st_jce.training import LossArguments, build_loss
-    from test_train_unpadded import DOCUMENTS, QUERIES, build, count_backbone_rows, features_of, loss_and_gradients
 
     dist.init_process_group("gloo")
     rank, world = dist.get_rank(), dist.get_world_size()

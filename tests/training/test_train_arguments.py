@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from st_jce.dtypes import native_bf16
 from st_jce.data import validate_specs
+from st_jce.dtypes import native_bf16
 from st_jce.training import parse_args
 from st_jce.training.arguments import ARGUMENT_CLASSES
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import st_jce
-from st_jce.cli import CONFIG_DIR, config_names, main, resolve_config
+from st_jce.cli import main
+from st_jce.training.cli import CONFIG_DIR, config_names, resolve_config
 
 REPO = Path(__file__).resolve().parents[2]
 TRAINING_CONFIGS = ["cpu-demo", "cpu-qwen-coder", "jce-0.5b", "jce-1.5b"]

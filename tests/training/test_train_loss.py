@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 
 import st_jce
-from st_jce.training import LossArguments, build_loss, default_matryoshka_dims, resolve_matryoshka_dims
+from st_jce.matryoshka import default_matryoshka_dims, resolve_matryoshka_dims
+from st_jce.training import LossArguments, build_loss
 
 QUERIES = ["sort a list", "read a file", "parse json text", "merge two dicts", "reverse a string", "count words"]
 DOCUMENTS = ["def s(x):\n    return sorted(x)", "def r(p):\n    return open(p).read()", "import json\njson.loads(t)",

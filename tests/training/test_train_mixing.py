@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from datasets import Dataset
 
-from st_jce.training import comparison_table
+from st_jce.ndcg_table import comparison_table
 from st_jce.training.mixing import weighted
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from safetensors.numpy import load_file
-from transformers import TrainerCallback
 from train_helpers import run_argv, write_beir_folder, write_pairs
+from transformers import TrainerCallback
 
 import st_jce
 from st_jce.training import parse_args, train

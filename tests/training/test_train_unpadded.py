@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from train_helpers import torchrun
 from transformers import AutoModel
 
 import st_jce
 from st_jce.training import LossArguments, build_loss
-from train_helpers import torchrun
 
 QUERIES = ["sort a list", "read a whole file into one string", "parse json", "merge two dicts, the second wins",
            "reverse a string", "count the words of a text file, ignoring case and punctuation"]

@@ -10,7 +10,7 @@ and the total stored bytes are bounded.
 The ``hub_server`` fixture starts it, points ``HF_ENDPOINT`` and a fresh ``HF_HUB_CACHE`` at it,
 sets a dummy token and yields the endpoint URL; the server stops when the test ends.
 
-``tests/publish/conftest.py`` registers the fixture for the tests beside it::
+``tests/model/conftest.py`` registers the fixture for the tests beside it::
 
     def test_upload(hub_server):
         HfApi().create_repo("me/model")  # goes to the loopback hub, with the dummy token

@@ -12,7 +12,7 @@ from sentence_transformers import SentenceTransformer
 
 import st_jce
 from st_jce.cli import main
-from st_jce.publish import push_model, write_model_card
+from st_jce.model import push_model, write_model_card
 
 QUERIES = ["read a json file", "reverse a linked list"]
 DOCUMENTS = ["import json\ndef load(path):\n    return json.load(open(path))", "def rev(node): ..."]

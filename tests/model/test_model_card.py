@@ -1,4 +1,4 @@
-"""The model card (st_jce.card): YAML front matter that huggingface_hub parses, and a body that users can act on."""
+"""The model card (st_jce.model.card): YAML front matter that huggingface_hub parses, and a body that users can act on."""
 
 import json
 
@@ -7,7 +7,7 @@ from huggingface_hub import ModelCard
 
 import st_jce
 from st_jce import PREFIXES, TASK_TYPES
-from st_jce.card import build_model_card, read_card_inputs, write_model_card
+from st_jce.model.card import build_model_card, read_card_inputs, write_model_card
 
 SUMMARY = {"tasks": {
     "MBPPRetrieval": {"task_type": "nl2code", "ndcg_at_10": 0.8123, "by_dim": {"64": 0.8123, "32": 0.7, "16": 0.5}},

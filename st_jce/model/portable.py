@@ -16,13 +16,13 @@ from pathlib import Path
 from sentence_transformers.base.modules import Transformer
 from sentence_transformers.sentence_transformer.modules import Pooling
 
-from st_jce.card import read_card_inputs, write_model_card
-from st_jce.loading import resolve_model_dir
-from st_jce.model import CodeEmbedder, build_model
-from st_jce.model_dir import MODULES_FILE, ModelDirectory, read_model_dir
+from st_jce.atomic import atomic_directory
+from st_jce.model.card import read_card_inputs, write_model_card
+from st_jce.model.directory import MODULES_FILE, ModelDirectory, read_model_dir
+from st_jce.model.embedder import CodeEmbedder, build_model
+from st_jce.model.loading import resolve_model_dir
 from st_jce.modules import LastTokenPooling, PrefixPrompt
 from st_jce.prefixes import ROLES, TASK_TYPES, prompt_name
-from st_jce.saving import atomic_directory
 
 TRANSFORMER_TYPE = "sentence_transformers.base.modules.transformer.Transformer"
 POOLING_TYPE = "sentence_transformers.sentence_transformer.modules.pooling.Pooling"

@@ -37,17 +37,22 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from st_jce import __version__
+from st_jce._version import __version__
 from st_jce.search.approximate import APPROXIMATE_FILE, build_approximate
 from st_jce.search.chunking import CHUNKER_VERSION, Chunk, chunk_source
-from st_jce.search.engines import ENGINES, LocalEngine, MultiProcessEngine, RayEngine
+from st_jce.search.engines import LocalEngine, MultiProcessEngine, RayEngine
+from st_jce.search.settings import (
+    APPROXIMATE_MIN_ROWS,
+    APPROXIMATE_MODES,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_SHARD_SIZE,
+    ENGINES,
+    MAX_FILE_BYTES,
+)
 from st_jce.search.signature import PROBE_MIN_COSINE, model_signature, probe_agreement
-from st_jce.search.sources import MAX_FILE_BYTES, Source, Unit, read_source
+from st_jce.search.sources import Source, Unit, read_source
 from st_jce.search.store import FORMAT, SHARD_FOLDER, ShardStore
 from st_jce.search.vectors import calibration_ranges, check_precision, quantize
-
-DEFAULT_SHARD_SIZE = 512  # chunks per shard: what a kill can lose, and how often progress is saved
-APPROXIMATE_MIN_ROWS = 20_000  # below this, exact search is fast enough (~10 ms on 2 cores) and exact
 
 
 class IndexSettingsError(ValueError):
@@ -58,7 +63,8 @@ def build_index(source: str | os.PathLike, out: str | os.PathLike, model, *, mod
                 revision: str | None = None, task_type: str = "nl2code", dim: int | None = None,
                 precision: str = "float32", engine: str = "local", devices: Sequence[str] | None = None,
                 workers: int | None = None, ray_address: str | None = None, shard_size: int = DEFAULT_SHARD_SIZE,
-                batch_size: int = 32, extensions: Iterable[str] | None = None, max_file_bytes: int = MAX_FILE_BYTES,
+                batch_size: int = DEFAULT_BATCH_SIZE, extensions: Iterable[str] | None = None,
+                max_file_bytes: int = MAX_FILE_BYTES,
                 approximate: str = "auto", overwrite: bool = False, show_progress: bool = True,
                 dtype: str = "auto") -> dict[str, Any]:
     """Embed a source tree or corpus file into the index directory ``out``; returns its manifest.
@@ -71,7 +77,7 @@ def build_index(source: str | os.PathLike, out: str | os.PathLike, model, *, mod
         The index directory; an existing one with the same settings is continued (resume) or updated
         (only changed files are embedded again).
     model : SentenceTransformer or str
-        The model, or its directory / Hub id (loaded with :func:`st_jce.loading.load_model`).
+        The model, or its directory / Hub id (loaded with :func:`st_jce.model.loading.load_model`).
     model_name, revision : str, optional
         How the manifest names the model (default: the path or id ``model`` was given as, or the model's
         own name) and its revision.
@@ -108,12 +114,12 @@ def build_index(source: str | os.PathLike, out: str | os.PathLike, model, *, mod
     ValueError
         For an unknown engine, precision or task type, or a ``dim`` larger than the model's.
     """
-    from st_jce.loading import load_model
+    from st_jce.model.loading import load_model
 
     check_precision(precision)
     if engine not in ENGINES:
         raise ValueError(f"Unknown engine {engine!r}: use one of {list(ENGINES)}.")
-    if approximate not in ("auto", "always", "never"):
+    if approximate not in APPROXIMATE_MODES:
         raise ValueError(f"approximate={approximate!r}: use 'auto', 'always' or 'never'.")
     model_path = str(model) if isinstance(model, (str, os.PathLike)) else None
     if engine == "ray" and model_path is None:
@@ -127,7 +133,8 @@ def build_index(source: str | os.PathLike, out: str | os.PathLike, model, *, mod
     started = time.perf_counter()
     tree = read_source(source, extensions, max_file_bytes)
     signature = model_signature(model, model_name or model_path or _own_name(model), revision, task_type, dim)
-    settings = {**signature, "model_location": model_location(model_path or _own_name(model)), "precision": precision, "chunker_version": CHUNKER_VERSION,
+    settings = {**signature, "model_location": model_location(model_path or _own_name(model)), "precision": precision,
+                "chunker_version": CHUNKER_VERSION,
                 "source": {"location": str(Path(source).resolve()), "kind": tree.kind,
                            "extensions": sorted(extensions) if extensions else None, "max_file_bytes": max_file_bytes}}
     store = ShardStore(out)

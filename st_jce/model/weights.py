@@ -1,34 +1,19 @@
-"""Saves that never leave a half-written model, and a check that weights files are whole.
-
-A model directory is written into a hidden temporary sibling and renamed into place only once
-everything is written, so a crash, a full disk or a kill during a save leaves either the previous
-model or the new one, never a mix. :func:`verify_weights` turns a truncated or corrupt
-``*.safetensors`` file into a :class:`CorruptWeightsError` that names the file, instead of a
-stack trace from deep inside safetensors.
+"""A check that weights files are whole: :func:`verify_weights` turns a truncated or corrupt ``*.safetensors`` file
+into a :class:`CorruptWeightsError` that names the file, instead of a stack trace from deep inside safetensors.
+(Saves themselves never leave a half-written model: :mod:`st_jce.atomic`.)
 
 Examples
 --------
 >>> import tempfile, pathlib
->>> root = pathlib.Path(tempfile.mkdtemp())
->>> with atomic_directory(root / "model") as tmp:
-...     _ = (tmp / "config.json").write_text("{}")
->>> sorted(p.name for p in root.iterdir())
-['model']
->>> verify_weights(root / "model")
+>>> verify_weights(pathlib.Path(tempfile.mkdtemp()))
 []
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
-import shutil
 import struct
-import tempfile
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 # Bytes per element of each safetensors dtype; sub-byte types count in bits below.
@@ -53,87 +38,6 @@ class CorruptWeightsError(ValueError):
             "download or save: delete it and download the model again (e.g. with force_download=True), or save "
             "the model again from a working copy."
         )
-
-
-@contextlib.contextmanager
-def atomic_directory(path: str | Path) -> Iterator[Path]:
-    """Write a directory atomically: yield an empty hidden sibling of ``path``, then swap it into place.
-
-    On success the temporary directory is renamed to ``path``; a previous ``path`` is first renamed
-    aside and deleted only once the new one is in place, so at every instant ``path`` is either
-    the complete old directory or the complete new one. On any exception the temporary directory
-    is deleted and ``path`` is left exactly as it was. Everything in the old directory is
-    replaced, so write a model into its own directory (not, e.g., a training run's output folder
-    that also holds checkpoints).
-
-    Parameters
-    ----------
-    path : str or Path
-        The directory to create or replace. Its parent is created if needed.
-
-    Yields
-    ------
-    Path
-        The temporary directory to write into (same parent, so the final rename is atomic).
-
-    Raises
-    ------
-    NotADirectoryError
-        If ``path`` exists and is a file.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "model"
-    >>> try:
-    ...     with atomic_directory(target) as tmp:
-    ...         _ = (tmp / "half.bin").write_bytes(b"01")
-    ...         raise OSError("disk full")
-    ... except OSError:
-    ...     pass
-    >>> target.exists(), list(target.parent.iterdir())
-    (False, [])
-    """
-    target = Path(path).absolute()
-    if target.exists() and not target.is_dir():
-        raise NotADirectoryError(f"Cannot save a model to {str(target)!r}: it is a file. Choose a directory path.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.saving-", dir=target.parent))
-    try:
-        yield staging
-        _swap_into_place(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Rename ``staging`` to ``target``; a previous ``target`` goes aside first and is deleted last."""
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    retired = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:12]}")
-    os.replace(target, retired)
-    try:
-        os.replace(staging, target)
-    except BaseException:
-        os.replace(retired, target)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and ``os.replace``."""
-    path = Path(path)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def verify_weights(model_dir: str | Path) -> list[Path]:

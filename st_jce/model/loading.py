@@ -11,11 +11,11 @@ import torch
 from huggingface_hub import snapshot_download
 from sentence_transformers import SentenceTransformer
 
-from st_jce.card import read_card_inputs
 from st_jce.dtypes import resolve_dtype
-from st_jce.model import CodeEmbedder
-from st_jce.model_dir import MODULES_FILE, NATIVE, read_model_dir
-from st_jce.saving import verify_weights
+from st_jce.model.card import read_card_inputs
+from st_jce.model.directory import MODULES_FILE, NATIVE, read_model_dir
+from st_jce.model.embedder import CodeEmbedder
+from st_jce.model.weights import verify_weights
 
 TRUSTED_MODULE_NAMESPACES = ("sentence_transformers.", "st_jce.")
 # Formats that unpickle (and so can run code) when loaded.
@@ -51,7 +51,7 @@ def check_model_dir(model_dir: str | os.PathLike) -> None:
     UnsafeModelError
         Naming the offending file and what to do instead.
     FileNotFoundError
-        If the directory has no ``modules.json`` (:func:`st_jce.model_dir.read_model_dir`).
+        If the directory has no ``modules.json`` (:func:`st_jce.model.directory.read_model_dir`).
     """
     model_dir = Path(model_dir)
     for entry in read_model_dir(model_dir).modules:

@@ -31,22 +31,12 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from st_jce.atomic import atomic_write_text
 from st_jce.matryoshka import recorded_matryoshka_dims, resolve_matryoshka_dims
-from st_jce.model_dir import NATIVE, model_format, module_type
+from st_jce.model.directory import NATIVE, model_format, module_type
 from st_jce.ndcg_table import MISSING, ndcg_table
-from st_jce.prefixes import TASK_TYPES, prompt_name, resolve_task_type
-from st_jce.saving import atomic_write_text
+from st_jce.prefixes import TASK_TYPE_EXAMPLES, TASK_TYPE_TITLES, TASK_TYPES, prompt_name, resolve_task_type
 
-# The paper's names of the task types (Table 1).
-TASK_TYPE_TITLES: dict[str, str] = {
-    "nl2code": "NL2Code", "qa": "TechQA", "code2code": "Code2Code", "code2nl": "Code2NL",
-    "code2completion": "Code2Completion",
-}
-TASK_TYPE_EXAMPLES: dict[str, str] = {
-    "nl2code": "natural-language query → code", "qa": "technical question → answer",
-    "code2code": "code → equivalent code (e.g. another language)", "code2nl": "code → comment / docstring",
-    "code2completion": "start of a snippet → its completion",
-}
 TAGS = ["sentence-transformers", "sentence-similarity", "feature-extraction", "embeddings", "code", "code-search",
         "code-retrieval", "matryoshka", "st-jce"]
 TRAINING_KEYS = ("datasets", "hyperparameters", "loss")
@@ -92,7 +82,7 @@ def build_model_card(
         names the card. Default: ``model.model_card_data.model_id``, else ``"path/to/model"``.
     portable : bool, optional
         Whether the card is for the portable format (plain ``SentenceTransformer``) or st-jce's native one.
-        Default: the format of ``model`` (:func:`st_jce.model_dir.model_format`).
+        Default: the format of ``model`` (:func:`st_jce.model.directory.model_format`).
     base_model : str, optional
         Hub id of the backbone, e.g. ``"Qwen/Qwen2.5-Coder-0.5B"``; default: the backbone's id when the model was
         built from one on the Hub.
@@ -152,15 +142,15 @@ def build_model_card(
     return ModelCard(f"---\n{card_data.to_yaml()}\n---\n\n{body}\n")
 
 
-def write_model_card(model_dir: str | os.PathLike, *, model=None, model_id: str | None = None,
+def write_model_card(model_dir: str | os.PathLike, *, model, model_id: str | None = None,
                      portable: bool | None = None, **card_inputs) -> Path:
     """Write the card of ``model`` into ``model_dir`` as ``README.md``, and its inputs as ``st_jce_card.json``.
 
     ``card_inputs`` (keyword arguments of :func:`build_model_card`: ``base_model``, ``matryoshka_dims``,
     ``training``, ``eval_summary``, ``license``) are added to the model's own ``model.card_inputs`` (those an
-    st-jce model was loaded with, or that training set). ``model`` defaults to the model in ``model_dir``
-    (loaded with :func:`st_jce.load`), so facts can be added to a saved model's card, e.g. after
-    ``st-jce eval``. Both files are replaced atomically.
+    st-jce model was loaded with, or that training set). To add facts to a saved model's card (e.g. after
+    ``st-jce eval``), pass the model loaded from it: the card never loads one itself. Both files are replaced
+    atomically.
 
     Examples
     --------
@@ -170,14 +160,11 @@ def write_model_card(model_dir: str | os.PathLike, *, model=None, model_id: str 
     >>> folder = tempfile.mkdtemp()
     >>> model.save_pretrained(folder)  # writes the card already
     >>> summary = {"tasks": {"mbpp": {"task_type": "nl2code", "ndcg_at_10": 0.5}}}  # e.g. st-jce eval's
-    >>> card = ModelCard.load(write_model_card(folder, eval_summary=summary, license="mit"))
+    >>> card = ModelCard.load(write_model_card(folder, model=model, eval_summary=summary, license="mit"))
     >>> [result.metric_value for result in card.data.eval_results], read_card_inputs(folder)["license"]
     ([50.0], 'mit')
     """
-    import st_jce
-
     model_dir = Path(model_dir)
-    model = model if model is not None else st_jce.load(model_dir)
     inputs = {**getattr(model, "card_inputs", {}), **card_inputs}
     unknown = sorted(set(inputs) - set(CARD_INPUT_KEYS))
     if unknown:

@@ -116,7 +116,7 @@ def test_training_writes_the_card_into_final_and_every_checkpoint(trained_run, h
         check_training_card(checkpoint, prompts)
 
     for portable, repo_id in ((True, "me/jce-portable"), (False, "me/jce-native")):
-        st_jce.publish.push_model(trained_run, repo_id, portable=portable)
+        st_jce.model.push_model(trained_run, repo_id, portable=portable)
         card = ModelCard.load(hf_hub_download(repo_id, "README.md"))
         text = check_card(card, portable=portable, location=repo_id, prompts=prompts, evaluated={"synthetic-code"})
         assert "Loss: `MatryoshkaLoss` around `MultipleNegativesRankingLoss`" in text

@@ -1,4 +1,4 @@
-"""Atomic saves and the named-file error for corrupt weights (st_jce.saving)."""
+"""Atomic saves and the named-file error for corrupt weights (st_jce.atomic, st_jce.model.weights)."""
 
 import errno
 import hashlib
@@ -11,8 +11,9 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import st_jce
-from st_jce import saving
-from st_jce.saving import CorruptWeightsError, atomic_directory, verify_weights
+from st_jce import atomic
+from st_jce.atomic import atomic_directory
+from st_jce.model.weights import CorruptWeightsError, verify_weights
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -58,7 +59,7 @@ def test_failed_swap_puts_the_previous_directory_back(tmp_path, monkeypatch):
     target = tmp_path / "model"
     target.mkdir()
     (target / "a.txt").write_text("old")
-    real_replace, calls = saving.os.replace, []
+    real_replace, calls = atomic.os.replace, []
 
     def replace_failing_on_the_swap(src, dst):
         calls.append((Path(src).name, Path(dst).name))
@@ -66,7 +67,7 @@ def test_failed_swap_puts_the_previous_directory_back(tmp_path, monkeypatch):
             raise OSError(errno.EXDEV, "simulated rename failure")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(saving.os, "replace", replace_failing_on_the_swap)
+    monkeypatch.setattr(atomic.os, "replace", replace_failing_on_the_swap)
     with pytest.raises(OSError, match="simulated"):
         with atomic_directory(target) as staging:
             (staging / "a.txt").write_text("new")
@@ -181,10 +182,10 @@ def test_atomic_write_text_failure_keeps_the_previous_file(tmp_path, monkeypatch
     def fail_after_writing(src, dst):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(saving.os, "replace", fail_after_writing)
+    monkeypatch.setattr(atomic.os, "replace", fail_after_writing)
     with pytest.raises(OSError, match="No space"):
-        saving.atomic_write_text(target, "new card " * 1000)
+        atomic.atomic_write_text(target, "new card " * 1000)
     assert target.read_text() == "previous card"
     assert [p.name for p in tmp_path.iterdir()] == ["README.md"]
     monkeypatch.undo()
-    assert saving.atomic_write_text(target, "new card").read_text() == "new card"
+    assert atomic.atomic_write_text(target, "new card").read_text() == "new card"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -16,16 +14,16 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.modules import Normalize
 from sentence_transformers.sentence_transformer.modules import Pooling
 
-from st_jce.attention import resolve_pooling
+from st_jce.atomic import atomic_directory
 from st_jce.backbones import resolve_backbone
-from st_jce.card import write_model_card
 from st_jce.dtypes import resolve_dtype
 from st_jce.inference import default_max_batch_tokens, encode_in_token_budget_batches, token_lengths
 from st_jce.inference.quantization import int8_device, quantize_int8
+from st_jce.model.card import write_model_card
 from st_jce.modules import LastTokenPooling, PrefixPrompt
 from st_jce.modules.prefix_prompt import check_texts
+from st_jce.pooling import resolve_pooling
 from st_jce.prefixes import named_prompts
-from st_jce.saving import atomic_directory
 
 DEFAULT_BACKBONE = "Qwen/Qwen2.5-Coder-0.5B"
 
@@ -42,14 +40,14 @@ class CodeEmbedder(SentenceTransformer):
     - ``save`` / ``save_pretrained`` are atomic: the directory is written beside the target and moved
       into place, so a crash never leaves a half-written model (entries of the old directory that a
       model save does not write, such as trainer checkpoints, are kept);
-    - every save writes st-jce's model card (:mod:`st_jce.card`): the task prefixes, how to load and
+    - every save writes st-jce's model card (:mod:`st_jce.model.card`): the task prefixes, how to load and
       encode, and the facts in ``card_inputs`` (training, evaluation results, base model).
 
     Build one with :func:`build_model`, load one with :func:`st_jce.load`.
     """
 
     max_batch_tokens: int | None = None
-    # What the model card says beyond the model itself (st_jce.card.CARD_INPUT_KEYS: training, eval_summary,
+    # What the model card says beyond the model itself (st_jce.model.card.CARD_INPUT_KEYS: training, eval_summary,
     # base_model, ...): set by training, restored by st_jce.load, written by every save.
     card_inputs: Mapping[str, Any] = MappingProxyType({})
 
@@ -95,35 +93,18 @@ class CodeEmbedder(SentenceTransformer):
 
     def save(self, path: str, model_name: str | None = None, create_model_card: bool = True,
              train_datasets: list[str] | None = None, safe_serialization: bool = True) -> None:
-        """``SentenceTransformer.save``, atomic, with st-jce's model card (:func:`st_jce.card.write_model_card`)
+        """``SentenceTransformer.save``, atomic, with st-jce's model card (:func:`st_jce.model.card.write_model_card`)
         instead of sentence-transformers' generic one; ``model_name`` (a Hub id) is where its snippets load from."""
-        with atomic_directory(path) as staging:
+        with atomic_directory(path, keep_unwritten=True) as staging:
             super().save(str(staging), model_name=model_name, create_model_card=False, train_datasets=train_datasets,
                          safe_serialization=safe_serialization)
             if create_model_card:
                 # As sentence-transformers reads model_name: a Hub id unless it names an existing path.
                 model_id = model_name if model_name and not Path(model_name).exists() else None
                 write_model_card(staging, model=self, model_id=model_id)
-            _link_entries_not_written(Path(path), staging)
 
 
 _ENCODE_SIGNATURE = inspect.signature(SentenceTransformer.encode)
-
-
-def _link_entries_not_written(previous: Path, staging: Path) -> None:
-    """Keep what a model save does not write (e.g. the trainer's ``checkpoint-*`` folders in an output
-    directory): hard-link it into the staging directory, so nothing is copied and, should the save
-    still fail, the originals are untouched."""
-    if not previous.is_dir():
-        return
-    for entry in previous.iterdir():
-        destination = staging / entry.name
-        if destination.exists():
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.copytree(entry, destination, symlinks=True, copy_function=os.link)
-        else:
-            os.link(entry, destination, follow_symlinks=False)
 
 
 def build_model(
@@ -162,7 +143,7 @@ def build_model(
         ``"last_token"`` is the recipe; ``"mean"`` (ST's ``Pooling``, over the text's tokens, the prefix's
         left out: ``include_prompt=False``) reruns the paper's pooling ablation;
         ``"auto"`` takes the last token of causal decoders (Qwen2.5-Coder) and the mean of bidirectional
-        encoders (MiniLM), the pooling each kind is pre-trained for (:mod:`st_jce.attention`).
+        encoders (MiniLM), the pooling each kind is pre-trained for (:mod:`st_jce.pooling`).
     attn_implementation : str, optional
         e.g. ``"sdpa"``, ``"eager"``, ``"flash_attention_2"``.
     **model_kwargs

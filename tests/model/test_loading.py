@@ -1,14 +1,18 @@
 import json
 import pickle
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 from sentence_transformers import SentenceTransformer
 
 import st_jce
-from st_jce.loading import UnsafeModelError
-from st_jce.saving import CorruptWeightsError
+from st_jce.model.loading import UnsafeModelError
+from st_jce.model.weights import CorruptWeightsError
 
+# The checkout's modules.json: the canonical pipeline, PrefixPrompt -> LastTokenPooling -> Normalize.
+ROOT_MODULES = Path(__file__).resolve().parents[2] / "modules.json"
 TEXTS = ["read a csv file into a dataframe", "def read(path):\n    return open(path).read()"]
 
 
@@ -30,7 +34,7 @@ def test_modules_json_names_the_public_classes(saved):
     _, path = saved
     types = [entry["type"] for entry in json.loads((path / "modules.json").read_text())]
     assert types[:2] == ["st_jce.PrefixPrompt", "st_jce.LastTokenPooling"]
-    assert types == [entry["type"] for entry in json.loads(open("modules.json").read())]  # the canonical pipeline
+    assert types == [entry["type"] for entry in json.loads(ROOT_MODULES.read_text())]  # the canonical pipeline
 
 
 def test_reload_gives_identical_embeddings(saved):
@@ -95,3 +99,24 @@ def test_truncated_weights_name_the_file(saved, tmp_path):
 def test_not_a_model_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match="no modules.json.*build_model"):
         st_jce.load(tmp_path)
+
+
+SAVED_BY_0_1_0 = Path(__file__).parents[1] / "fixtures" / "saved-by-0.1.0"  # its module configs (weights: below)
+
+
+def test_a_model_saved_by_st_jce_0_1_0_loads_unchanged(tiny_qwen_dir, tmp_path):
+    """0.1.0 saved the prefixes twice (module config and prompts), with a custom query prefix here."""
+    model = st_jce.build_model(tiny_qwen_dir, dtype="float32")
+    model.save_pretrained(str(tmp_path / "old"))
+    for file in SAVED_BY_0_1_0.rglob("*.json"):
+        shutil.copy(file, tmp_path / "old" / file.relative_to(SAVED_BY_0_1_0))
+    assert "prefixes" in json.loads((tmp_path / "old" / "sentence_bert_config.json").read_text())
+
+    loaded = st_jce.load(tmp_path / "old")
+    model.prompts["nl2code_query"] = "Custom query prefix:\n"  # what 0.1.0 saved
+    assert loaded.prompts == model.prompts
+    np.testing.assert_allclose(loaded.encode_query(["sort a list"], task_type="nl2code"),
+                               model.encode_query(["sort a list"], task_type="nl2code"), atol=1e-6)
+    loaded.save_pretrained(str(tmp_path / "new"))  # saved again: the prefixes once, as prompts
+    assert "prefixes" not in json.loads((tmp_path / "new" / "sentence_bert_config.json").read_text())
+    assert st_jce.load(tmp_path / "new").prompts == model.prompts

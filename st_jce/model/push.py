@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from st_jce.publish import push_model
+>>> from st_jce.model import push_model
 >>> push_model("runs/jce-0.5b/final", "me/jce-0.5b")  # doctest: +SKIP
 'https://huggingface.co/me/jce-0.5b/commit/...'
 """
@@ -16,7 +16,9 @@ from pathlib import Path
 from huggingface_hub import HfApi
 from sentence_transformers import SentenceTransformer
 
-from st_jce.model_dir import NATIVE, read_model_dir
+from st_jce.model.directory import NATIVE, read_model_dir
+from st_jce.model.loading import load
+from st_jce.model.portable import export_portable
 
 
 def push_model(
@@ -69,21 +71,19 @@ def push_model(
     ValueError
         If ``model_dir`` holds a portable model rather than a native one, or its weights are corrupt.
     """
-    import st_jce
-
     directory = read_model_dir(model_dir)
     if directory.format != NATIVE:
         raise ValueError(f"{str(model_dir)!r} is not in st-jce's native format (its format: {directory.format}). "
                          "Push the native directory it was exported from, or convert it first: "
                          "st_jce.from_portable(path).save_pretrained(new_dir).")
-    model = st_jce.load(model_dir)
+    model = load(model_dir)
     model.model_card_data.model_id = repo_id  # the card's snippets load the model from the Hub
     format_name = "portable" if portable else "native"
     api = HfApi(token=token)
     with tempfile.TemporaryDirectory(prefix="st-jce-push-") as staging:
         folder = Path(staging) / "model"
         if portable:
-            st_jce.export_portable(model, folder)
+            export_portable(model, folder)
             # Users will load it with a plain SentenceTransformer: it must do so before it goes out.
             SentenceTransformer(str(folder), local_files_only=True)
         else:
