@@ -35,10 +35,10 @@ import torch
 from encode import read_mbpp, token_count
 from scaling import stdlib_tokens
 from sentence_transformers import SentenceTransformer
+from workspace import real_qwen2
 
 import st_jce
 from st_jce.inference import default_max_batch_tokens, token_budget_batches
-from st_jce.testing import random_qwen2
 
 SMOKE = {"shape": "tiny", "device": "cpu", "n": 16, "long_n": 2, "repeats": 1}
 CASES = {"queries": ("query", 512), "documents": ("document", 512), "long": ("document", 2048)}
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         vars(args).update(SMOKE)
 
     work = Path(tempfile.mkdtemp())
-    model = st_jce.build_model(str(random_qwen2(work / "backbone", args.shape)), device=args.device,
+    model = st_jce.build_model(str(real_qwen2(work / "backbone", args.shape)), device=args.device,
                                max_seq_length=2048)
     dtype = model[0].auto_model.dtype
     portable = st_jce.export_portable(model, work / "portable")

@@ -54,13 +54,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
+from workspace import real_qwen2, shared_dir
 
 import st_jce
 from st_jce.backbones import PYPI_BACKBONES, minilm_dir
 from st_jce.data.beir import read_beir_folder
 from st_jce.dtypes import cpu_has_native_bf16
 from st_jce.evaluation.ndcg import ndcg_at_k, rank_documents
-from st_jce.testing import random_qwen2, shared_dir
 
 TARGETS = {"queries_fp32": 1.5, "documents_fp32": 1.1, "queries_default_dtype": 1.5, "documents_default_dtype": 3.0,
            "queries_int8": 2.0, "documents_int8": 1.5, "queries_prefix_cache": 1.3, "documents_prefix_cache": 0.95,
@@ -229,7 +229,7 @@ def measure_speed(args, selected: set[str], query_texts: list[str], doc_texts: l
     backbone = args.work_dir / "qwen2-0.5b-random"
     if not (backbone / "model.safetensors").is_file():
         print(f"writing the random 0.5B-shape backbone to {backbone} ...", flush=True)
-        random_qwen2(backbone, "0.5b")
+        real_qwen2(backbone, "0.5b")
     length = args.max_seq_length
     fast = st_jce.build_model(str(backbone), dtype="float32", max_seq_length=length)
     fast_default = st_jce.build_model(str(backbone), max_seq_length=length)

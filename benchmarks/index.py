@@ -50,6 +50,7 @@ from pathlib import Path
 import numpy as np
 from encode import machine, time_sides
 from sentence_transformers import SentenceTransformer
+from workspace import real_qwen2, shared_dir
 
 import st_jce
 from st_jce.backbones import minilm_dir
@@ -61,7 +62,6 @@ from st_jce.search.chunking import chunk_source
 from st_jce.search.settings import CONTEXT_WEIGHT
 from st_jce.search.store import ShardStore
 from st_jce.search.vectors import exact_top_k
-from st_jce.testing import random_qwen2, shared_dir
 from st_jce.training.evaluator import LocalRetrievalEvaluator
 
 CHECKOUT = Path(__file__).resolve().parents[1]
@@ -303,7 +303,7 @@ def _throughput_models(args, work: Path, minilm: Path) -> list[tuple[str, Path, 
         elif name == "qwen-0.5b":
             folder = work / "qwen-0.5b-model"
             if not (folder / "modules.json").is_file():
-                st_jce.build_model(str(random_qwen2(work / "qwen-0.5b-backbone", "0.5b"))).save_pretrained(str(folder))
+                st_jce.build_model(str(real_qwen2(work / "qwen-0.5b-backbone", "0.5b"))).save_pretrained(str(folder))
             models.append((name, folder, Path(args.qwen_source)))
     return models
 

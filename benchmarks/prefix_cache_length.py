@@ -22,9 +22,10 @@ from pathlib import Path
 
 import torch
 from transformers import AutoModel
+from workspace import real_qwen2
 
 from st_jce.inference import PrefixKVCache
-from st_jce.testing import QWEN2_SHAPES, random_qwen2
+from st_jce.testing import QWEN2_SHAPES
 
 PREFIX_LENGTH = 13  # "Candidate code snippet:\n" and the query prefixes are 5-13 tokens
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as folder:
-        random_qwen2(folder, args.shape)  # the timing of a forward does not depend on the weights
+        real_qwen2(folder, args.shape)  # the timing of a forward does not depend on the weights
         rows = []
         for dtype in args.dtypes.split(","):
             model = AutoModel.from_pretrained(folder, dtype=getattr(torch, dtype), attn_implementation="sdpa").eval()

@@ -3,7 +3,7 @@
 One step = forward + backward of ``MatryoshkaLoss(MultipleNegativesRankingLoss)`` (plain) or
 ``MatryoshkaLoss(CachedMultipleNegativesRankingLoss)`` (cached, ``--mini-batch-size`` texts per pass) on ``batch``
 (query, document) pairs, each column padded to its longest text as sentence-transformers' collator pads it, on a
-random-weight Qwen2 of ``--shape`` with the real tokenizer (``st_jce.testing.random_qwen2``). Padded runs set
+random-weight Qwen2 of ``--shape`` with the real tokenizer (``workspace.real_qwen2``). Padded runs set
 ``unpad_inputs=False``, unpadded ones ``True`` (the default during training).
 
 Texts (``--texts``): ``mined`` (default), (docstring, function) pairs mined from the installed standard library,
@@ -175,10 +175,10 @@ def main() -> None:
         print(json.dumps(measure(model_dir, loss_kind, padding, int(batch), settings)))
         return
 
-    from st_jce.testing import random_qwen2
+    from workspace import real_qwen2
 
     with tempfile.TemporaryDirectory() as work_dir:
-        model_dir = str(random_qwen2(Path(work_dir) / "qwen2", settings.shape))
+        model_dir = str(real_qwen2(Path(work_dir) / "qwen2", settings.shape))
         batches = sorted(settings.batch_sizes)
         if settings.texts == "mined":
             settings.texts_file = str(Path(work_dir) / "texts.json")

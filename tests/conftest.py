@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from st_jce.backbones import minilm_dir
-from st_jce.testing import qwen_tokenizer_files, random_qwen2, shared_dir
+# The workspace's shared/ folder (benchmarks/workspace.py) and the fixtures' modules (tests/fixtures) import by name.
+sys.path[:0] = [str(Path(__file__).parent / "fixtures"), str(Path(__file__).parents[1] / "benchmarks")]
+
+from workspace import qwen_tokenizer_files, real_qwen2, shared_dir  # noqa: E402
+
+from st_jce.backbones import minilm_dir  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -15,7 +20,7 @@ def tiny_qwen_dir(tmp_path_factory):
     """A tiny random-weight Qwen2 with the real Qwen2.5 tokenizer, written once per test session."""
     if qwen_tokenizer_files() is None:
         pytest.skip("needs the Qwen2.5 tokenizer in ../shared/tokenizers/qwen2.5 (shared/ folder absent)")
-    return str(random_qwen2(tmp_path_factory.mktemp("tiny-qwen2"), "tiny"))
+    return str(real_qwen2(tmp_path_factory.mktemp("tiny-qwen2"), "tiny"))
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from st_jce.testing import shared_dir
+from workspace import shared_dir
 
 
 def test_the_excerpt_is_verbatim_recipe_text(recipe_text):

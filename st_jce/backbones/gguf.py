@@ -21,15 +21,11 @@ casts them when loading. The LM head and the chat template are left out: the fol
 
 Examples
 --------
->>> import tempfile
->>> from pathlib import Path
->>> from st_jce.backbones.tiny_gguf import write_tiny_gguf
->>> root = Path(tempfile.mkdtemp())
->>> folder = convert_gguf(write_tiny_gguf(root / "tiny.gguf"), root / "cache")
->>> sorted(path.name for path in folder.iterdir())
-['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']
->>> convert_gguf(root / "tiny.gguf", root / "cache") == folder  # the second call reuses the folder
-True
+::
+
+    folder = convert_gguf("qwen2.5-coder-0.5b-instruct-q8_0.gguf")  # converts once, then returns the same folder
+    sorted(path.name for path in folder.iterdir())
+    # ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']
 """
 
 from __future__ import annotations

@@ -25,11 +25,11 @@ exception: there the plain forward's unmasked causal attention outruns the cache
 Examples
 --------
 >>> import tempfile, torch
->>> from transformers import AutoModel
+>>> from transformers import AutoModel, AutoTokenizer
 >>> from st_jce.inference import PrefixKVCache
->>> from st_jce.testing import qwen_tokenizer, random_qwen2
->>> model = AutoModel.from_pretrained(random_qwen2(tempfile.mkdtemp(), "tiny")).eval()
->>> tokenizer = qwen_tokenizer()
+>>> from st_jce.testing import random_qwen2
+>>> folder = random_qwen2(tempfile.mkdtemp(), "tiny")
+>>> model, tokenizer = AutoModel.from_pretrained(folder).eval(), AutoTokenizer.from_pretrained(folder)
 >>> prefix = "Candidate code snippet:\\n"
 >>> batch = tokenizer([prefix + "def f(): pass", prefix + "x = 1"], padding=True, return_tensors="pt")
 >>> prefix_length = len(tokenizer(prefix)["input_ids"])

@@ -11,12 +11,13 @@ sees the same tensors as after a padded forward, up to float rounding, and gradi
 Examples
 --------
 >>> import tempfile, torch
->>> from transformers import AutoModel
->>> from st_jce.testing import qwen_tokenizer, random_qwen2
->>> model = AutoModel.from_pretrained(random_qwen2(tempfile.mkdtemp(), "tiny"), dtype=torch.float32)
+>>> from transformers import AutoModel, AutoTokenizer
+>>> from st_jce.testing import random_qwen2
+>>> folder = random_qwen2(tempfile.mkdtemp(), "tiny")
+>>> model = AutoModel.from_pretrained(folder, dtype=torch.float32)
 >>> enable_varlen_attention(model)
 True
->>> batch = qwen_tokenizer()(["def f(): pass", "x = 1 + 2 + 3 + 4"], padding=True, return_tensors="pt")
+>>> batch = AutoTokenizer.from_pretrained(folder)(["def f(): pass", "x = 1 + 2 + 3 + 4"], padding=True, return_tensors="pt")
 >>> unpadded = unpadded_forward(model, batch["input_ids"], batch["attention_mask"])
 >>> padded = model(**batch).last_hidden_state
 >>> real = batch["attention_mask"].bool()

@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from st_jce.backbones.tiny_gguf import write_tiny_gguf
+from tiny_gguf import write_tiny_gguf
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -23,5 +22,5 @@ def session_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_gguf(tmp_path_factory) -> Path:
-    """The tiny random Qwen2 GGUF of :mod:`st_jce.backbones.tiny_gguf` (Q8_0 matrices, byte-level tokenizer)."""
+    """The tiny random Qwen2 GGUF of tests/fixtures/tiny_gguf.py (Q8_0 matrices, byte-level tokenizer)."""
     return write_tiny_gguf(tmp_path_factory.mktemp("tiny_gguf") / "tiny.gguf")

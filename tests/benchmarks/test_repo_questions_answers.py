@@ -10,7 +10,7 @@ import pytest
 
 from st_jce.search.chunking import chunk_source
 from st_jce.search.index import Hit
-from st_jce.search.ranking import is_test_path
+from st_jce.search.ranking import is_test_path, resolve_tests_mode
 from st_jce.search.sources import read_source_tree
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,14 +27,18 @@ def repo_questions():
 
 
 def test_every_answer_names_one_unit_of_this_repository(repo_questions):
-    definitions = {}  # qualified name -> the files that define it
+    definitions, test_definitions = {}, {}  # qualified name -> the files that define it
     for unit in read_source_tree(ROOT).units:
         for chunk in chunk_source(unit.text, unit.path):
-            if chunk.kind in ("function", "method", "class") and not is_test_path(unit.path):
-                definitions.setdefault(chunk.name, set()).add(unit.path)
+            if chunk.kind in ("function", "method", "class"):
+                kept = test_definitions if is_test_path(unit.path) else definitions
+                kept.setdefault(chunk.name, set()).add(unit.path)
     sets = list(repo_questions.QUESTION_SETS.values())
-    answers = [answer for questions in sets for answer in questions.values()]
-    assert {answer: len(definitions.get(answer, ())) for answer in answers} == {answer: 1 for answer in answers}
+    # test files rank with the rest only for questions that mention tests (ranking.resolve_tests_mode)
+    found = {answer: len(definitions.get(answer, ()))
+             + (len(test_definitions.get(answer, ())) if resolve_tests_mode("auto", question) == "ranked" else 0)
+             for questions in sets for question, answer in questions.items()}
+    assert found == dict.fromkeys(found, 1)
     assert len({question for questions in sets for question in questions}) == sum(map(len, sets))  # no repeats
 
 

@@ -6,12 +6,12 @@ import re
 
 import datasets
 import pytest
+from workspace import shared_dir
 
 from st_jce import resolve_task_type
 from st_jce.data import NOT_REGISTERED, REGISTRY, DatasetSpec, load_pairs
 from st_jce.data.beir import BeirFormatError, load_beir_hub
 from st_jce.data.registry import CODESEARCHNET_LANGUAGES, LAYOUTS
-from st_jce.testing import shared_dir
 
 RECIPE_SECTIONS = {"NL2Code": "nl2code", "TechQA": "qa", "Code2Code": "code2code", "Code2NL": "code2nl",
                    "Code2Completion": "code2completion"}

@@ -2,13 +2,12 @@
 
 import pytest
 import torch
-from transformers import AutoModel
+from transformers import AutoModel, AutoTokenizer
 
 from st_jce import PREFIXES
 from st_jce.backbones import minilm_dir
 from st_jce.inference import PrefixKVCache, supports_prefix_cache
 from st_jce.inference.prefix_cache import UNPADDED_PLAIN_FROM
-from st_jce.testing import qwen_tokenizer
 
 TEXTS = [
     "def add(a, b):\n    return a + b",
@@ -21,7 +20,7 @@ PREFIX_PAIRS = [(task, role) for task, roles in PREFIXES.items() for role in rol
 
 @pytest.fixture(scope="session")
 def tokenizer(tiny_qwen_dir):
-    return qwen_tokenizer()
+    return AutoTokenizer.from_pretrained(tiny_qwen_dir)
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,9 @@ embeddings as the plain sentence-transformers pipeline of the same weights. Slow
 import numpy as np
 import pytest
 from sentence_transformers import SentenceTransformer
+from workspace import qwen_tokenizer_files, real_qwen2
 
 import st_jce
-from st_jce.testing import qwen_tokenizer_files, random_qwen2
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ CODE = ["def first_repeated_char(s):\n    seen = set()\n    for c in s:\n       
 def real_shape_dir(tmp_path_factory):
     if qwen_tokenizer_files() is None:
         pytest.skip("needs the Qwen2.5 tokenizer in ../shared/tokenizers/qwen2.5 (shared/ folder absent)")
-    return str(random_qwen2(tmp_path_factory.mktemp("qwen2-0.5b"), "0.5b"))
+    return str(real_qwen2(tmp_path_factory.mktemp("qwen2-0.5b"), "0.5b"))
 
 
 def cosines(first, second):

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 import torch
+from workspace import real_qwen2
 
 import st_jce
 from st_jce.cli import main
 from st_jce.search import Index
-from st_jce.testing import random_qwen2
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_the_query_model_runs_in_the_dtype_asked_for(cli_index, capsys, dtype):
 
 def test_a_mismatched_model_is_a_one_line_error(cli_index, tmp_path, capsys):
     other = tmp_path / "other-model"
-    st_jce.build_model(str(random_qwen2(tmp_path / "other", seed=7)), dtype="float32").save_pretrained(str(other))
+    st_jce.build_model(str(real_qwen2(tmp_path / "other", seed=7)), dtype="float32").save_pretrained(str(other))
     assert main(["search", str(cli_index), "area", "--model", str(other)]) == 2
     last_line = capsys.readouterr().err.rstrip("\n").split("\n")[-1]  # after the model-saving progress bars
     assert last_line.startswith("st-jce search: error: The model embeds the index's probe texts differently")

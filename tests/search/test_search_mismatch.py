@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from workspace import real_qwen2
 
 import st_jce
 from st_jce.search import Index, IndexMismatchError, IndexSettingsError, build_index
-from st_jce.testing import random_qwen2
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def built(tiny_model, tmp_path_factory):
 
 
 def test_another_model_is_refused(built, tmp_path):
-    other = st_jce.build_model(str(random_qwen2(tmp_path / "other", seed=1)), dtype="float32")
+    other = st_jce.build_model(str(real_qwen2(tmp_path / "other", seed=1)), dtype="float32")
     with pytest.raises(IndexMismatchError, match=r"embeds the index's probe texts differently.*cosine"):
         Index(built, model=other).search("area of a circle")
 

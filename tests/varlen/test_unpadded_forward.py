@@ -6,10 +6,9 @@ import json
 
 import pytest
 import torch
-from transformers import AutoModel
+from transformers import AutoModel, AutoTokenizer
 
 import st_jce
-from st_jce.testing import qwen_tokenizer
 from st_jce.varlen import (
     VARLEN_ATTENTION,
     UnpaddedBatch,
@@ -45,7 +44,7 @@ def test_unpadded_equals_padded_at_every_real_token(tiny_qwen_dir, padding_side)
     padded_model = AutoModel.from_pretrained(tiny_qwen_dir, dtype=torch.float32).eval()
     model = AutoModel.from_pretrained(tiny_qwen_dir, dtype=torch.float32).eval()
     assert enable_varlen_attention(model)
-    tokenizer = qwen_tokenizer()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_qwen_dir)
     tokenizer.padding_side = padding_side
     batch = tokenizer(TEXTS, padding=True, return_tensors="pt")
     real = batch["attention_mask"].bool()
