@@ -1,35 +1,45 @@
 """Retrieval units of source code: the functions, methods and classes a user wants back from a search.
 
-Python goes through :mod:`ast`: every function, class and method becomes a :class:`Chunk` with its
-qualified name (``PrefixPrompt.preprocess``), file and line span, decorators included; the module-level
-code between them (imports, constants, the module docstring) becomes ``module`` chunks. Other languages,
-and Python files that do not parse, fall back to windows of :data:`WINDOW_LINES` lines. A unit longer
-than the model's token budget is split into windows of whole lines that overlap by
+Every function, class and method of a file becomes a :class:`Chunk` with its qualified name
+(``PrefixPrompt.preprocess``, ``Circle.area``), file and line span, decorators included
+(:mod:`~st_jce.search.syntax_units` finds them: Python by :mod:`ast`, the languages of
+:mod:`~st_jce.search.languages` by tree-sitter). A class owns its lines outside its members (header,
+docstring, attributes); a method's lines are not repeated in its class. The module-level code between
+definitions (imports, constants, the module docstring) becomes ``module`` chunks named after the file. Files
+in other languages, and files that do not parse, fall back to windows of :data:`WINDOW_LINES` lines. A unit
+longer than the model's token budget is split into windows of whole lines that overlap by
 :data:`OVERLAP_FRACTION` of a window, so nothing is cut off by the model's ``max_seq_length``.
 
 Nested functions stay inside the function that defines them: they are rarely wanted on their own, and
-the outer function is the unit that makes sense of them.
+the outer function is the unit that makes sense of them. ``docs/chunking.md`` has what a unit is in each
+language.
 
 Examples
 --------
 >>> source = "import os\\n\\nclass Greeter:\\n    def hello(self):\\n        return 'hi'\\n"
 >>> [(chunk.kind, chunk.name, chunk.start_line, chunk.end_line) for chunk in chunk_source(source, "greet.py")]
 [('module', 'greet', 1, 1), ('class', 'Greeter', 3, 3), ('method', 'Greeter.hello', 4, 5)]
+>>> source = "package shapes\\n\\nfunc (c *Circle) Area() float64 {\\n\\treturn c.R * c.R\\n}\\n"
+>>> [(chunk.kind, chunk.name, chunk.start_line, chunk.end_line) for chunk in chunk_source(source, "geo/shapes.go")]
+[('module', 'geo.shapes', 1, 1), ('method', 'Circle.Area', 3, 5)]
 """
 
 from __future__ import annotations
 
-import ast
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from st_jce.search.syntax_units import Outline, outline
+
 # Recorded in every index manifest: a change to how units are cut must bump it, so that an incremental
 # run re-embeds everything instead of mixing two chunkings.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 WINDOW_LINES = 60  # lines per window of the line-window fallback
 OVERLAP_FRACTION = 0.125  # share of a window repeated at the start of the next one
+_LINE_END = re.compile(r"\r\n?")  # line ends that become \n
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -88,14 +98,16 @@ def chunk_header(path: str, name: str) -> str:
 
 def chunk_source(text: str, path: str, count_tokens: TokenCounter | None = None,
                  max_tokens: int | None = None) -> list[Chunk]:
-    """The chunks of one source file: Python by :mod:`ast`, anything else by line windows.
+    """The chunks of one source file: its units where :func:`~st_jce.search.syntax_units.outline` reads it,
+    else line windows.
 
     Parameters
     ----------
     text : str
         The file's contents.
     path : str
-        The file's path in the tree (``/``-separated); it names the chunks and, for ``.py``, the module.
+        The file's path in the tree (``/``-separated); it names the chunks and the module, and its extension
+        the language.
     count_tokens : callable, optional
         Token count of each of a list of lines; with ``max_tokens``, longer units are split.
     max_tokens : int, optional
@@ -111,10 +123,11 @@ def chunk_source(text: str, path: str, count_tokens: TokenCounter | None = None,
     >>> [(chunk.name, chunk.start_line, chunk.end_line) for chunk in long]
     [('f', 1, 4), ('f', 4, 7), ('f', 7, 10)]
     """
-    lines = text.splitlines()
-    spans = _python_spans(text, path) if path.endswith((".py", ".pyi")) else None
-    if spans is None:
-        spans = _window_spans(len(lines), WINDOW_LINES)
+    text = _LINE_END.sub("\n", text)  # as Python reads them; tree-sitter counts lines at \n alone
+    lines = source_lines(text)
+    units = outline(text, path)
+    spans = _unit_spans(units, len(lines), module_name(path)) if units is not None \
+        else _window_spans(len(lines), WINDOW_LINES)
     chunks = []
     for name, kind, start, end in spans:
         # Blank lines at either end belong to no unit: the span shows where the code is.
@@ -133,6 +146,17 @@ def chunk_source(text: str, path: str, count_tokens: TokenCounter | None = None,
     return chunks
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines of ``text`` as editors and parsers number them: split at ``\\n``, ``\\r\\n`` and a lone ``\\r``
+    only (``str.splitlines`` also splits at form feeds and other separators that sit inside a line of code).
+
+    >>> source_lines("a = 1\\r\\n\\x0c\\nb = 2\\rc = 3\\n")
+    ['a = 1', '\\x0c', 'b = 2', 'c = 3']
+    """
+    lines = _LINE_END.sub("\n", text).split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
 def module_name(path: str) -> str:
     """The dotted module name of a Python file's path in its tree.
 
@@ -145,49 +169,32 @@ def module_name(path: str) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" and len(parts) > 1 else parts)
 
 
-def _python_spans(text: str, path: str) -> list[tuple[str, str, int, int]] | None:
-    """``(name, kind, start, end)`` of the definitions and module-level runs; ``None`` if it does not parse."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):  # ValueError: source with NUL bytes
-        return None
-    spans: list[tuple[str, str, int, int]] = []
-    _definition_spans(tree.body, "", False, spans)
-    covered = set()
-    for _, _, start, end in spans:
-        covered.update(range(start, end + 1))
-    # Classes own only their header, docstring and attributes, so their methods' lines are not repeated.
-    runs = _uncovered_runs(len(text.splitlines()), covered)
-    spans += [(module_name(path), "module", start, end) for start, end in runs]
+def _unit_spans(units: Outline, line_count: int, module: str) -> list[tuple[str, str, int, int]]:
+    """``(name, kind, start, end)`` of a file's functions and methods, the runs of lines each class owns outside
+    its members, and the runs of module-level code, in order of their first line."""
+    spans = [(unit.name, unit.kind, unit.start, unit.end) for unit in units.definitions if unit.kind != "class"]
+    # The innermost definition of each line: definitions come outer first, so inner ones paint over them.
+    owner_of_line: list[int | None] = [None] * (line_count + 2)
+    for number, unit in enumerate(units.definitions):
+        end = min(unit.end, line_count)
+        owner_of_line[unit.start:end + 1] = [number] * max(0, end - unit.start + 1)
+    for line in units.closing_lines:
+        owner_of_line[line] = -1
+    for owner, start, end in _runs(owner_of_line, line_count):
+        if owner is None:
+            spans.append((module, "module", start, end))
+        elif owner >= 0 and units.definitions[owner].kind == "class":
+            spans.append((units.definitions[owner].name, "class", start, end))
     return sorted(spans, key=lambda span: span[2])
 
 
-def _definition_spans(body: list[ast.stmt], owner: str, in_class: bool, spans: list) -> None:
-    for node in body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        name = f"{owner}.{node.name}" if owner else node.name
-        start = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
-        if isinstance(node, ast.ClassDef):
-            members = [child for child in node.body
-                       if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-            first_member = min([member.lineno for member in members]
-                               + [decorator.lineno for member in members for decorator in member.decorator_list],
-                               default=node.end_lineno + 1)
-            spans.append((name, "class", start, first_member - 1))
-            _definition_spans(node.body, name, True, spans)
-        else:
-            spans.append((name, "method" if in_class else "function", start, node.end_lineno))
-
-
-def _uncovered_runs(line_count: int, covered: set[int]) -> list[tuple[int, int]]:
-    runs, start = [], None
-    for line in range(1, line_count + 2):
-        if line <= line_count and line not in covered:
-            start = line if start is None else start
-        elif start is not None:
-            runs.append((start, line - 1))
-            start = None
+def _runs(owner_of_line: list, line_count: int) -> list[tuple[object, int, int]]:
+    """``(owner, start, end)`` of each run of consecutive lines ``1..line_count`` with the same owner."""
+    runs, start = [], 1
+    for line in range(2, line_count + 2):
+        if line > line_count or owner_of_line[line] != owner_of_line[start]:
+            runs.append((owner_of_line[start], start, line - 1))
+            start = line
     return runs
 
 

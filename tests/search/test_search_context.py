@@ -26,12 +26,12 @@ NESTED = {
         "        def length(self):\n            return abs(self.end - self.start)\n\n"
         "    def perimeter(self):\n        return sum(side.length() for side in self.sides)\n"
     ),
-    "web/long.js": "".join(f"const value{i} = {i} * 2;\n" for i in range(130)),  # three line windows
+    "web/long.lua": "".join(f"local value{i} = {i} * 2\n" for i in range(130)),  # three line windows
 }
 
 
 def _chunks(files):
-    return [chunk for path, text in files.items() if path.endswith((".py", ".js"))
+    return [chunk for path, text in files.items() if path.endswith((".py", ".lua"))
             for chunk in chunk_source(text, path)]
 
 
@@ -43,7 +43,7 @@ def test_each_unit_is_scored_with_its_enclosing_unit():
     for row, chunk in enumerate(chunks):
         named = {(chunks[member].kind, chunks[member].name or chunks[member].id) for member in contexts.context_rows(row)}
         context_of.setdefault((chunk.path, chunk.name or chunk.id), set()).update(named)
-    windows = {("lines", chunk.id) for chunk in chunks if chunk.path == "web/long.js"}
+    windows = {("lines", chunk.id) for chunk in chunks if chunk.path == "web/long.lua"}
     assert len(windows) == 3
     expected = {
         ("shapes/circle.py", "Circle.area"): {("class", "Circle")},
@@ -55,7 +55,7 @@ def test_each_unit_is_scored_with_its_enclosing_unit():
         ("io/csv_tools.py", "read_rows"): {("module", "io.csv_tools")},
         ("text/words.py", "count_words"): set(),  # a file of functions alone: no module-level code
         ("io/csv_tools.py", "io.csv_tools"): set(),  # module-level code has no context
-        **{("web/long.js", chunk_id): windows for _, chunk_id in windows},
+        **{("web/long.lua", chunk_id): windows for _, chunk_id in windows},
     }
     assert {key: context_of[key] for key in expected} == expected
 
