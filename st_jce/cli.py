@@ -4,7 +4,8 @@ model through mteb) and ``st-jce push`` (upload one).
 ``st-jce train CONFIG [--key value ...]`` is ``python train_st.py CONFIG ...`` of a checkout (which calls
 it): CONFIG is a YAML file or the name of a config shipped with st-jce
 (:func:`st_jce.training.cli.resolve_config`). Each wing registers its own commands, `st-jce index` and
-`st-jce search` too (:mod:`st_jce.search.cli`).
+`st-jce search` too (:mod:`st_jce.search.cli`), and `st-jce serve`, an OpenAI-compatible embeddings server
+(:mod:`st_jce.serve.cli`).
 
 Examples
 --------
@@ -16,6 +17,7 @@ Examples
     st-jce eval ./final --data data/mbpp:nl2code data/mlquestions:qa
     st-jce eval ./all-MiniLM-L6-v2 --no-prefix --data data/mbpp:nl2code --output-dir eval-minilm
     st-jce push ./final my-org/my-code-embedder --private
+    st-jce serve ./final --port 8000
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from st_jce.evaluation.cli import add_commands as add_eval_commands
 from st_jce.extras import MissingExtraError
 from st_jce.model.cli import add_commands as add_push_commands
 from st_jce.search.cli import add_commands as add_search_commands
+from st_jce.serve.cli import add_commands as add_serve_commands
 from st_jce.training.cli import add_commands as add_train_commands
 
 # Each wing registers its own commands (and imports what they need, with its extra, when one runs).
-WINGS = (add_train_commands, add_eval_commands, add_push_commands, add_search_commands)
+WINGS = (add_train_commands, add_eval_commands, add_push_commands, add_search_commands, add_serve_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,16 +2,27 @@
 
 Every function or method with a useful docstring in the installed standard library (plus any extra
 source folders, or installed packages named by their import name) becomes one :class:`MinedFunction`: its
-docstring and its source with the docstring removed. From those, three kinds of pairs are built:
+docstring and its source with the docstring removed. From those, these kinds of pairs are built (the
+task type of each in :data:`MINING_TASK_TYPES`; docs/training-data.md has examples and counts):
 
 - ``nl2code``: docstring summary (first paragraph) -> function source without its docstring;
+- ``nl2code-keywords`` / ``nl2code-question``: a web-search-style keyword query / a "How do I ...?"
+  question made from the name and summary (:mod:`st_jce.data.query_styles`) -> the function source;
 - ``code2nl``: function source without its docstring -> the whole docstring;
 - ``code2completion``: the first part of the function -> the rest, cut at a line boundary near the
-  middle.
+  middle;
+- ``code2code-rewrite``: one semantics-preserving rewrite of the function -> another
+  (:mod:`st_jce.data.rewrites`).
+
+Two kinds come from other sources, with identities of their own: ``code2code-crosslang``, a Python method
+-> the same method of the package's JavaScript twin (:mod:`st_jce.data.cross_language`, ``packages`` only),
+and ``qa-docs``, a documentation heading as a question -> its section (:mod:`st_jce.data.doc_pairs`: the
+Python language reference topics, and the ``packages``' own long descriptions where permissively licensed).
 
 Functions are de-duplicated (by normalised docstring and by their statements) before a deterministic,
 seeded hold-out split by function identity, so ``split="test"`` never shares a function with
-``split="train"`` whatever the kind.
+``split="train"`` whatever the kind. A rule that gives a function no pair (a summary with no question in
+it, a function no rewrite is safe for) drops it; the rule-made queries are de-duplicated as well.
 
 Examples
 --------
@@ -28,29 +39,44 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
 import logging
-import sysconfig
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import datasets
 
+from st_jce.data.cross_language import cross_language_pairs
+from st_jce.data.doc_pairs import doc_pairs
+from st_jce.data.python_source import (
+    DEFAULT_MAX_CODE_CHARS,
+    MIN_CODE_LINES,
+    function_code,
+    function_nodes,
+    is_placeholder,
+    package_root,
+    python_files,
+    source_lines,
+    stdlib_root,
+)
+from st_jce.data.query_styles import keyword_query, question_query
+from st_jce.data.rewrites import rewrite_pair
+
 logger = logging.getLogger(__name__)
 
-MINING_KINDS: tuple[str, ...] = ("nl2code", "code2nl", "code2completion")
+# Mining kind -> the task type of its pairs.
+MINING_TASK_TYPES: dict[str, str] = {
+    "nl2code": "nl2code", "nl2code-keywords": "nl2code", "nl2code-question": "nl2code", "code2nl": "code2nl",
+    "code2completion": "code2completion", "code2code-rewrite": "code2code", "code2code-crosslang": "code2code",
+    "qa-docs": "qa",
+}
+MINING_KINDS: tuple[str, ...] = tuple(MINING_TASK_TYPES)
+# Kinds whose query a rule makes, so that two functions can get the same one: later ones are dropped.
+RULE_QUERY_KINDS = frozenset({"nl2code-keywords", "nl2code-question"})
 MINING_OPTIONS: tuple[str, ...] = ("kind", "roots", "packages", "holdout_fraction", "seed", "max_code_chars")
 
-# Folders that hold tests, demos, vendored or generated code rather than documented library functions.
-SKIPPED_DIRS: frozenset[str] = frozenset({
-    "test", "tests", "idlelib", "site-packages", "dist-packages", "__pycache__", "turtledemo", "lib2to3",
-    "pydoc_data", "ensurepip", "lib-dynload", "__phello__",
-})
 MIN_DOCSTRING_CHARS = 20
 MIN_SUMMARY_WORDS = 3
-MIN_CODE_LINES = 3  # the ``def`` line plus at least two lines of body
-DEFAULT_MAX_CODE_CHARS = 2000
 DEFAULT_HOLDOUT_FRACTION = 0.1
 
 
@@ -76,46 +102,6 @@ class MinedFunction:
         return " ".join(self.docstring.split("\n\n", 1)[0].split())
 
 
-def stdlib_root() -> Path:
-    """The folder of the running interpreter's standard library."""
-    return Path(sysconfig.get_paths()["stdlib"])
-
-
-def package_root(name: str) -> Path:
-    """The source folder of the installed package ``name`` (its import name), found without importing it.
-
-    Examples
-    --------
-    >>> package_root("json") == stdlib_root() / "json"
-    True
-    """
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None:
-        raise ModuleNotFoundError(f"no installed package {name!r}; install it (`pip install "
-                                  f"{name.replace('_', '-')}`, or `pip install 'st-jce[demo]'` for the CPU demo's) "
-                                  "or remove it from `mining.packages`.")
-    if not spec.submodule_search_locations:
-        raise ModuleNotFoundError(f"{name!r} is a single module, not a package; put the folder that holds it in "
-                                  "`mining.roots` instead of `mining.packages`.")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def python_files(root: Path) -> list[Path]:
-    """All ``.py`` files under ``root`` in sorted order, skipping :data:`SKIPPED_DIRS` and ``test_*.py``."""
-    files = []
-    for path in sorted(root.rglob("*.py")):
-        parts = path.relative_to(root).parts
-        if any(part in SKIPPED_DIRS or part.startswith("config-") for part in parts[:-1]):
-            continue
-        if path.name.startswith("test_"):
-            continue
-        files.append(path)
-    return files
-
-
 def functions_in_source(source: str, module_label: str,
                         max_code_chars: int = DEFAULT_MAX_CODE_CHARS) -> list[MinedFunction]:
     """The documented, non-trivial functions of one module's source text, in source order.
@@ -134,25 +120,9 @@ def functions_in_source(source: str, module_label: str,
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
-    # Split on the newlines ast counts (str.splitlines also splits on form feeds).
-    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    found: list[MinedFunction] = []
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                qualname = f"{prefix}{child.name}"
-                mined = _mine_function(child, lines, module_label, qualname, max_code_chars)
-                if mined is not None:
-                    found.append(mined)
-                visit(child, f"{qualname}.<locals>.")
-            elif isinstance(child, ast.ClassDef):
-                visit(child, f"{prefix}{child.name}.")
-            else:
-                visit(child, prefix)
-
-    visit(tree, "")
-    return found
+    lines = source_lines(source)
+    found = (_mine_function(node, lines, module_label, qualname, max_code_chars) for qualname, node in function_nodes(tree))
+    return [function for function in found if function is not None]
 
 
 def _mine_function(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str], module_label: str,
@@ -160,52 +130,16 @@ def _mine_function(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str
     docstring = ast.get_docstring(node, clean=True)
     if not docstring or len(docstring) < MIN_DOCSTRING_CHARS or len(docstring) > max_code_chars:
         return None
-    doc_node, body = node.body[0], node.body[1:]
-    if not body or _is_placeholder(body) or not _on_own_lines(doc_node, lines):
+    body = node.body[1:]
+    code = function_code(node, lines)
+    if not body or is_placeholder(body) or code is None:
         return None
-    start = min([node.lineno] + [decorator.lineno for decorator in node.decorator_list])
-    after = lines[doc_node.end_lineno:node.end_lineno]
-    while after and not after[0].strip():  # the blank line that often follows a docstring
-        after = after[1:]
-    kept = lines[start - 1:doc_node.lineno - 1] + after
-    # Remove the def's own indentation (textwrap.dedent gives up on comments that start in column 0).
-    code = "\n".join(_strip_indent(line, node.col_offset) for line in kept).strip("\n")
     if len(code) > max_code_chars or len(code.splitlines()) < MIN_CODE_LINES:
         return None
     mined = MinedFunction(identity=f"{module_label}:{qualname}", path=module_label, qualname=qualname,
                           lineno=node.lineno, docstring=docstring, code=code,
                           body_key=ast.dump(ast.Module(body=body, type_ignores=[])))
     return mined if len(mined.summary.split()) >= MIN_SUMMARY_WORDS else None
-
-
-def _strip_indent(line: str, width: int) -> str:
-    """``line`` without up to ``width`` leading whitespace characters."""
-    return line[len(line[:width]) - len(line[:width].lstrip()):]
-
-
-def _on_own_lines(doc_node: ast.stmt, lines: list[str]) -> bool:
-    """Whether the docstring shares no line with code, so dropping its lines cuts nothing else."""
-    # ast offsets count UTF-8 bytes.
-    before = lines[doc_node.lineno - 1].encode()[:doc_node.col_offset]
-    after = lines[doc_node.end_lineno - 1].encode()[doc_node.end_col_offset:].strip()
-    return not before.strip() and (not after or after.startswith(b"#"))
-
-
-def _is_placeholder(body: list[ast.stmt]) -> bool:
-    """A body that only passes, returns a constant, or raises NotImplementedError teaches nothing."""
-    if len(body) != 1:
-        return False
-    statement = body[0]
-    if isinstance(statement, ast.Pass):
-        return True
-    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-        return True
-    if isinstance(statement, ast.Return) and (statement.value is None or isinstance(statement.value, ast.Constant)):
-        return True
-    if isinstance(statement, ast.Raise) and statement.exc is not None:
-        exc = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
-        return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
-    return False
 
 
 def _normalise(text: str) -> str:
@@ -276,15 +210,23 @@ def completion_split(code: str) -> tuple[str, str]:
     return "\n".join(lines[:cut]), "\n".join(lines[cut:])
 
 
-def pair_for(function: MinedFunction, kind: str) -> tuple[str, str]:
-    """The (query, document) pair of ``kind`` for one mined function."""
+def pair_for(function: MinedFunction, kind: str) -> tuple[str, str] | None:
+    """The (query, document) pair of ``kind`` for one mined function, or ``None`` where its rule gives none."""
     if kind == "nl2code":
         return function.summary, function.code
     if kind == "code2nl":
         return function.code, function.docstring
     if kind == "code2completion":
         return completion_split(function.code)
-    raise ValueError(f"Unknown mining kind {kind!r}; set `mining.kind` to one of {list(MINING_KINDS)}.")
+    if kind == "code2code-rewrite":
+        return rewrite_pair(function.code)
+    if kind == "nl2code-keywords":
+        query = keyword_query(function.qualname, function.summary)
+    elif kind == "nl2code-question":
+        query = question_query(function.summary)
+    else:
+        raise ValueError(f"Mining kind {kind!r} is not made from functions; use one of {list(MINING_KINDS)}.")
+    return (query, function.code) if query else None
 
 
 def mine_pairs(kind: str, *, roots: tuple[str, ...] | list[str] = (), packages: tuple[str, ...] | list[str] = (),
@@ -295,12 +237,14 @@ def mine_pairs(kind: str, *, roots: tuple[str, ...] | list[str] = (), packages: 
     Parameters
     ----------
     kind
-        ``"nl2code"``, ``"code2nl"`` or ``"code2completion"``.
+        One of :data:`MINING_KINDS` (see the module docstring).
     roots
-        Extra source folders to mine besides the standard library.
+        Extra source folders to mine besides the standard library (not for ``code2code-crosslang`` and
+        ``qa-docs``, which read installed packages only).
     packages
         Installed packages to mine, by import name (e.g. ``["algorithms", "more_itertools"]``): their source
-        folders are mined after ``roots``.
+        folders are mined after ``roots`` (for ``qa-docs``: their distributions' descriptions; for
+        ``code2code-crosslang``: each with its npm twin of the same name).
     split
         ``"train"`` or ``"test"`` (the held-out functions).
     holdout_fraction
@@ -308,9 +252,10 @@ def mine_pairs(kind: str, *, roots: tuple[str, ...] | list[str] = (), packages: 
     seed
         Changes which functions are held out.
     max_code_chars
-        Functions whose code (or docstring) is longer are skipped rather than truncated.
+        Functions whose code (or docstring) is longer are skipped rather than truncated (``qa-docs``: the
+        answer is cut at a paragraph boundary to this length).
     include_stdlib
-        Set ``False`` to mine only ``roots`` and ``packages``.
+        Set ``False`` to mine only ``roots`` and ``packages`` (``qa-docs``: leave out the language reference).
     """
     if kind not in MINING_KINDS:
         raise ValueError(f"Unknown mining kind {kind!r}; set `mining.kind` to one of {list(MINING_KINDS)}.")
@@ -318,9 +263,23 @@ def mine_pairs(kind: str, *, roots: tuple[str, ...] | list[str] = (), packages: 
         raise ValueError(f"Mined pairs have splits 'train' and 'test' (held out); got split {split!r}.")
     if not 0.0 <= holdout_fraction < 1.0:
         raise ValueError(f"`mining.holdout_fraction` must be in [0, 1); got {holdout_fraction!r}.")
-    folders = [*map(str, roots), *(str(package_root(name)) for name in packages)]
-    functions = mine_functions(folders, include_stdlib=include_stdlib, max_code_chars=max_code_chars)
+    if kind in ("code2code-crosslang", "qa-docs"):
+        if roots:
+            raise ValueError(f"Mining kind {kind!r} reads installed packages only; move `mining.roots` to "
+                             "`mining.packages` (import names) or drop it.")
+        found = (cross_language_pairs(packages, max_code_chars) if kind == "code2code-crosslang"
+                 else doc_pairs(packages, include_stdlib, max_code_chars))
+        rows = [(identity, (query, document)) for identity, query, document in found]
+    else:
+        folders = [*map(str, roots), *(str(package_root(name)) for name in packages)]
+        rows = [(f.identity, f) for f in mine_functions(folders, include_stdlib=include_stdlib,
+                                                         max_code_chars=max_code_chars)]
     want_test = split == "test"
-    chosen = [f for f in functions if is_held_out(f.identity, holdout_fraction, seed) == want_test]
-    pairs = [pair_for(function, kind) for function in chosen]
+    chosen = [value for identity, value in rows if is_held_out(identity, holdout_fraction, seed) == want_test]
+    pairs = [pair for pair in (v if isinstance(v, tuple) else pair_for(v, kind) for v in chosen) if pair is not None]
+    if kind in RULE_QUERY_KINDS:
+        first_document: dict[str, str] = {}
+        for query, document in pairs:
+            first_document.setdefault(query, document)
+        pairs = list(first_document.items())
     return datasets.Dataset.from_dict({"query": [q for q, _ in pairs], "document": [d for _, d in pairs]})

@@ -11,6 +11,8 @@ Examples
 'qa'
 >>> DatasetSpec.from_dict({"source": "stdlib", "mining": {"kind": "code2nl"}}, index=3).name
 'stdlib-code2nl'
+>>> DatasetSpec.from_dict({"source": "stdlib", "mining": {"kind": "code2code-rewrite"}}).resolved_task_type
+'code2code'
 >>> DatasetSpec.from_dict({"name": "x", "source": "hub", "path": "org/x", "task_type": "foo"}, index=2)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field, fields
 from functools import partial
 from typing import Any
 
-from st_jce.data.mining import DEFAULT_HOLDOUT_FRACTION, MINING_KINDS, MINING_OPTIONS
+from st_jce.data.mining import DEFAULT_HOLDOUT_FRACTION, MINING_KINDS, MINING_OPTIONS, MINING_TASK_TYPES
 from st_jce.data.registry import RegistryEntry, registry_entry
 from st_jce.prefixes import TASK_TYPES, resolve_task_type
 
@@ -60,9 +62,9 @@ class DatasetSpec:
     max_samples
         Keep at most this many pairs, sampled after a fixed-seed shuffle.
     mining
-        For ``stdlib``: ``kind`` (``nl2code`` / ``code2nl`` / ``code2completion``), ``roots`` (extra source
-        folders), ``packages`` (installed packages by import name), ``holdout_fraction``, ``seed``,
-        ``max_code_chars``.
+        For ``stdlib``: ``kind`` (one of :data:`~st_jce.data.MINING_KINDS`, e.g. ``nl2code``,
+        ``code2code-rewrite``, ``qa-docs``; it sets the task type), ``roots`` (extra source folders),
+        ``packages`` (installed packages by import name), ``holdout_fraction``, ``seed``, ``max_code_chars``.
     weight
         Proportional mixing factor relative to the other datasets.
     """
@@ -101,8 +103,8 @@ class DatasetSpec:
             return resolve_task_type(self.task_type)
         if self.source == "registry":
             return self.entry.task_type
-        if self.source == "stdlib" and self.mining.get("kind"):
-            return self.mining["kind"]
+        if self.source == "stdlib" and self.mining.get("kind") in MINING_TASK_TYPES:
+            return MINING_TASK_TYPES[self.mining["kind"]]
         raise ValueError(f"Dataset {self.name!r} has no task type: set `task_type` to one of {list(TASK_TYPES)}.")
 
     def check(self, index: int = 0) -> None:
@@ -170,11 +172,12 @@ class DatasetSpec:
         if kind is not None and kind not in MINING_KINDS:
             raise ValueError(f"{key('mining.kind')}: unknown kind {kind!r}; use one of {list(MINING_KINDS)}.")
         if kind is None and task_type not in MINING_KINDS:
-            raise ValueError(f"{key('task_type')}: stdlib mining cannot make {task_type!r} pairs; set "
-                             f"`mining.kind` to one of {list(MINING_KINDS)}.")
-        if kind is not None and task_type is not None and kind != task_type:
-            raise ValueError(f"{key('task_type')}: {task_type!r} contradicts mining.kind {kind!r}; drop "
-                             f"`task_type` (the kind sets it).")
+            kinds = [name for name, made in MINING_TASK_TYPES.items() if made == task_type] or list(MINING_KINDS)
+            raise ValueError(f"{key('task_type')}: stdlib mining has no kind named {task_type!r}; set "
+                             f"`mining.kind` to one of {kinds}.")
+        if kind is not None and task_type is not None and MINING_TASK_TYPES[kind] != task_type:
+            raise ValueError(f"{key('task_type')}: {task_type!r} contradicts mining.kind {kind!r} (which makes "
+                             f"{MINING_TASK_TYPES[kind]!r} pairs); drop `task_type` (the kind sets it).")
         if self.split not in ("train", "test"):
             raise ValueError(f"{key('split')}: mined pairs have splits 'train' and 'test'; got {self.split!r}.")
         fraction = self.mining.get("holdout_fraction", DEFAULT_HOLDOUT_FRACTION)

@@ -4,13 +4,17 @@
 2. check the directory's manifest: an index built with other settings (model, prefixes, dim, precision,
    chunker, source) is refused unless ``overwrite``; an interrupted or older run with the same ones is
    continued;
-3. drop from the shards the units that changed or disappeared; the units still in them are done;
+3. drop from the shards the units that changed or disappeared (:meth:`ShardStore.keep_only`); the units still
+   in them are done;
 4. chunk the other units (:mod:`~st_jce.search.chunking`, split to the model's token budget) and plan
    shards of about ``shard_size`` chunks, whole units each, in path order;
 5. embed the shards with the engine (:mod:`~st_jce.search.engines`) and write each one as it comes, so a
    kill loses at most the shard being embedded and a rerun plans exactly the shards that are missing;
 6. build the approximate index over all shards (:mod:`~st_jce.search.approximate`) and mark the manifest
    complete.
+
+An update of a complete index leaves its manifest in place until step 6 writes the new one, and deletes the
+shards it replaced only after that (:mod:`~st_jce.search.store`): searches meanwhile read the previous index.
 
 Examples
 --------
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -138,6 +143,7 @@ def build_index(source: str | os.PathLike, out: str | os.PathLike, model, *, mod
                 "source": {"location": str(Path(source).resolve()), "kind": tree.kind,
                            "extensions": sorted(extensions) if extensions else None, "max_file_bytes": max_file_bytes}}
     store = ShardStore(out)
+    store.discard_leftovers()
     manifest = _resume_or_start(store, settings, overwrite)
     current = {unit.key: unit.content_hash for unit in tree.units}
     removed = store.keep_only(current)
@@ -240,9 +246,11 @@ def _resume_or_start(store: ShardStore, settings: dict[str, Any], overwrite: boo
         if differences:
             store.clear()
             existing = None
+    live = existing is not None and existing.get("complete")
     manifest = existing or {"format": FORMAT, "int8_ranges": None}
     manifest.update(created_by=f"st-jce {__version__}", complete=False, settings=settings)
-    store.write_manifest(manifest)
+    if not live:  # a complete index stays searchable, as it was, until the update's own manifest replaces it
+        store.write_manifest(manifest)
     return manifest
 
 
@@ -276,13 +284,12 @@ def _finish(store: ShardStore, manifest: dict[str, Any], tree: Source, approxima
     rows = store.row_counts()
     total = sum(rows.values())
     manifest["shards"] = [{"file": f"{SHARD_FOLDER}/{name}", "rows": count} for name, count in rows.items()]
-    approximate_file = store.directory / APPROXIMATE_FILE
+    manifest["approximate"] = None
     if total and (approximate == "always" or (approximate == "auto" and total >= APPROXIMATE_MIN_ROWS)):
-        build_approximate(store.embeddings(), manifest["settings"]["precision"], approximate_file)
-        manifest["approximate"] = {"library": "usearch", "file": APPROXIMATE_FILE, "rows": total}
-    else:
-        approximate_file.unlink(missing_ok=True)
-        manifest["approximate"] = None
+        # A new name each time: a search still reading the previous manifest opens the graph of its own rows.
+        name = f"{Path(APPROXIMATE_FILE).stem}-{uuid.uuid4().hex[:12]}{Path(APPROXIMATE_FILE).suffix}"
+        build_approximate(store.embeddings(), manifest["settings"]["precision"], store.directory / name)
+        manifest["approximate"] = {"library": "usearch", "file": name, "rows": total}
     counts: dict[str, int] = {}
     for skipped in tree.skipped:
         counts[skipped.reason] = counts.get(skipped.reason, 0) + 1
@@ -296,4 +303,5 @@ def _finish(store: ShardStore, manifest: dict[str, Any], tree: Source, approxima
     stats["seconds"] = round(time.perf_counter() - started, 3)
     manifest["complete"] = True
     store.write_manifest(manifest)
+    store.delete_unlisted(manifest)
     return manifest

@@ -1,6 +1,7 @@
-"""``st-jce index`` and ``st-jce search``: the command-line face of :func:`~st_jce.search.build_index` and
-:class:`~st_jce.search.Index`. :func:`add_commands` registers both on ``st-jce``'s parser; the packages
-they need come with the ``index`` extra and are imported when a command runs.
+"""``st-jce index``, ``st-jce search`` and ``st-jce mcp``: the command-line face of
+:func:`~st_jce.search.build_index` (``--watch``: :mod:`~st_jce.search.watch`), :class:`~st_jce.search.Index` and
+:mod:`~st_jce.search.mcp_server`. :func:`add_commands` registers them on ``st-jce``'s parser; the packages they
+need come with the ``index`` extra (``serve`` for ``mcp`` and ``--watch``) and are imported when a command runs.
 
 Examples
 --------
@@ -11,12 +12,18 @@ Examples
     st-jce index . --model ./my-code-embedder --engine ray --ray-address auto
     st-jce search repo-index "where are task prefixes applied" -k 5
     st-jce search repo-index "parse a yaml config" --json
+    st-jce search repo-index "$(cat issue.txt)" --by file -k 5
+    st-jce index . --model ./my-code-embedder --out repo-index --watch
+    st-jce mcp repo-index
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import sys
+from contextlib import contextmanager
 
 from st_jce.extras import import_extra
 from st_jce.prefixes import TASK_TYPES
@@ -28,8 +35,13 @@ from st_jce.search.settings import (
     DEFAULT_SHARD_SIZE,
     ENGINES,
     MAX_FILE_BYTES,
+    MCP_HOST,
+    MCP_PORT,
+    MCP_TRANSPORTS,
     PRECISIONS,
+    SEARCH_BY,
     TESTS_MODES,
+    WATCH_DEBOUNCE_MS,
 )
 
 DEFAULT_INDEX_DIR = "st-jce-index"
@@ -37,7 +49,7 @@ SNIPPET_LINES = 3
 
 
 def add_commands(commands) -> None:
-    """Add ``index`` and ``search`` to the subparsers ``commands`` of ``st-jce``."""
+    """Add ``index``, ``search`` and ``mcp`` to the subparsers ``commands`` of ``st-jce``."""
     index = commands.add_parser(
         "index", help="Embed a source tree or corpus into a searchable index (resumable, incremental).",
         description="Chunk SOURCE (a source folder: functions, classes, methods; or a JSONL / Parquet / BEIR corpus) "
@@ -73,12 +85,17 @@ def add_commands(commands) -> None:
     index.add_argument("--revision", help="the model's revision, recorded in the manifest")
     index.add_argument("--overwrite", action="store_true", help="rebuild an index made with other settings")
     index.add_argument("--quiet", action="store_true", help="no progress bar")
+    index.add_argument("--watch", action="store_true", help="after the build, keep the index following the source's "
+                       "changes (re-embedding only what changed) until Ctrl-C; needs st-jce[serve]")
+    index.add_argument("--debounce-ms", type=int, default=WATCH_DEBOUNCE_MS, help="--watch: index the changes once "
+                       f"the source has been quiet this long (default: {WATCH_DEBOUNCE_MS})")
     index.set_defaults(handler=run_index)
 
     search = commands.add_parser(
         "search", help="Search an index built by st-jce index.",
         description="Embed QUERY with the query prefix of the index's task type and print the best chunks: "
-                    "file:line, qualified name, score and a snippet.")
+                    "file:line, qualified name, score and a snippet; or, with --by file, the files holding them. A "
+                    "QUERY longer than the model's max_seq_length is searched by its first tokens, with a warning.")
     search.add_argument("index", metavar="INDEX_DIR", help="directory written by st-jce index")
     search.add_argument("query", metavar="QUERY", help="what to look for")
     search.add_argument("-k", type=int, default=10, help="number of results (default: 10)")
@@ -96,21 +113,46 @@ def add_commands(commands) -> None:
     search.add_argument("--context-weight", type=float, default=CONTEXT_WEIGHT,
                         help="share of the enclosing unit's similarity (a method's class, a function's module-level "
                              f"code) in a hit's score; 0: similarity alone (default: {CONTEXT_WEIGHT})")
-    search.add_argument("--json", action="store_true", help="print the hits as JSON, for tools")
+    search.add_argument("--by", default="unit", choices=SEARCH_BY,
+                        help="results: units (functions, methods, classes, module code), or the files holding the best "
+                             "units, each scored by its best unit and listing its best ones (default: unit)")
+    search.add_argument("--json", action="store_true", help="print the hits (or files) as JSON, for tools")
     search.add_argument("--lines", type=int, default=SNIPPET_LINES, help=f"snippet lines (default: {SNIPPET_LINES})")
     search.set_defaults(handler=run_search)
 
+    mcp = commands.add_parser(
+        "mcp", help="Serve indexes to coding agents over the Model Context Protocol (tools search_code, get_unit).",
+        description="An MCP server whose tools search INDEX_DIR (several: merged by score, when built with the same "
+                    "model) and fetch units by id; stdio for an agent that starts it, or streamable HTTP. Needs "
+                    "st-jce[serve]. Guide: docs/agents.md.")
+    mcp.add_argument("indexes", nargs="+", metavar="INDEX_DIR", help="directories written by st-jce index")
+    mcp.add_argument("--transport", default="stdio", choices=MCP_TRANSPORTS, help="stdio (default) or streamable-http")
+    mcp.add_argument("--host", default=MCP_HOST, help=f"streamable-http: address to listen on (default: {MCP_HOST})")
+    mcp.add_argument("--port", type=int, default=MCP_PORT, help=f"streamable-http: port (default: {MCP_PORT}); the "
+                     "endpoint is http://HOST:PORT/mcp")
+    mcp.add_argument("--model", help="query model for every index (default: each index's own, loaded on first use)")
+    mcp.add_argument("--device", help="where the query models run (default: the best there is)")
+    mcp.add_argument("--dtype", default="auto", help="query models' compute dtype (default: auto)")
+    mcp.set_defaults(handler=run_mcp)
+
 
 def run_index(args: argparse.Namespace) -> None:
-    """Handle ``st-jce index``: build or update the index, then print what it holds."""
+    """Handle ``st-jce index``: build or update the index, then print what it holds; with ``--watch``, again after
+    every update until Ctrl-C."""
+    options = dict(revision=args.revision, task_type=args.task_type, dim=args.dim, precision=args.precision,
+                   engine=args.engine, devices=args.devices, workers=args.workers, ray_address=args.ray_address,
+                   shard_size=args.shard_size, batch_size=args.batch_size, extensions=args.ext,
+                   max_file_bytes=args.max_file_bytes, approximate=args.approximate, overwrite=args.overwrite,
+                   show_progress=not args.quiet, dtype=args.dtype)
+    if args.watch:
+        watch = import_extra("st_jce.search.watch", extra="serve")
+        print(f"watching {args.source} (Ctrl-C to stop)", flush=True)
+        watch.watch_index(args.source, args.out, args.model, debounce_ms=args.debounce_ms,
+                          on_update=lambda manifest: print(index_summary(manifest, args.out), flush=True), **options)
+        print("stopped watching", flush=True)
+        return
     build = import_extra("st_jce.search.build", extra="index")
-    manifest = build.build_index(
-        args.source, args.out, args.model, revision=args.revision, task_type=args.task_type, dim=args.dim,
-        precision=args.precision, engine=args.engine, devices=args.devices, workers=args.workers,
-        ray_address=args.ray_address, shard_size=args.shard_size, batch_size=args.batch_size, extensions=args.ext,
-        max_file_bytes=args.max_file_bytes, approximate=args.approximate, overwrite=args.overwrite,
-        show_progress=not args.quiet, dtype=args.dtype)
-    print(index_summary(manifest, args.out))
+    print(index_summary(build.build_index(args.source, args.out, args.model, **options), args.out))
 
 
 def index_summary(manifest: dict, out: str) -> str:
@@ -137,16 +179,41 @@ def index_summary(manifest: dict, out: str) -> str:
 
 
 def run_search(args: argparse.Namespace) -> None:
-    """Handle ``st-jce search``: the hits as text, or as JSON with ``--json``."""
+    """Handle ``st-jce search``: the hits (or files, ``--by file``) as text, or as JSON with ``--json``, where each
+    one also carries ``query_truncated: true`` and ``query_tokens`` when the query was cut to the model's length."""
     index = import_extra("st_jce.search.index", extra="index").Index(args.index, model=args.model,
                                                                          device=args.device, dtype=args.dtype)
-    hits = index.search(args.query, k=args.k, task_type=args.task_type, exact=True if args.exact else None,
-                        one_per_unit=not args.all_windows, tests=args.tests, context_weight=args.context_weight)
+    with _search_warnings_on_stderr():
+        results = index.search(args.query, k=args.k, task_type=args.task_type, exact=True if args.exact else None,
+                               one_per_unit=not args.all_windows, tests=args.tests, context_weight=args.context_weight,
+                               by=args.by)
     if args.json:
-        print(json.dumps([hit.to_dict() for hit in hits], indent=2))
+        truncation = {"query_truncated": True, "query_tokens": results.query_tokens} if results.query_truncated else {}
+        print(json.dumps([{**result.to_dict(), **truncation} for result in results], indent=2))
         return
-    for rank, hit in enumerate(hits, start=1):
-        print(format_hit(rank, hit, args.lines))
+    for rank, result in enumerate(results, start=1):
+        print(format_hit(rank, result, args.lines) if args.by == "unit" else format_file(rank, result))
+
+
+@contextmanager
+def _search_warnings_on_stderr():
+    """Search's warnings (a query cut to the model's length), one line each on stderr, for the user at the terminal
+    whatever logging is set up (with none, Python would print the bare message)."""
+    logger = logging.getLogger("st_jce.search")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("st-jce search: warning: %(message)s"))
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+def run_mcp(args: argparse.Namespace) -> None:
+    """Handle ``st-jce mcp``: serve the indexes until the client disconnects or the process is stopped."""
+    import_extra("st_jce.search.mcp_server", extra="serve").serve(
+        args.indexes, transport=args.transport, host=args.host, port=args.port, model=args.model, device=args.device,
+        dtype=args.dtype)
 
 
 def format_hit(rank: int, hit, lines: int = SNIPPET_LINES) -> str:
@@ -165,6 +232,26 @@ def format_hit(rank: int, hit, lines: int = SNIPPET_LINES) -> str:
     header = f"{rank:2d}  {hit.score:.3f}  {location}  {hit.name or hit.id}"
     snippet = [f"       {line}" for line in hit.text.splitlines()[:lines]]
     return "\n".join([header, *snippet])
+
+
+def format_file(rank: int, file) -> str:
+    """One file as ``st-jce search --by file`` prints it: rank, score, path, then its best units (score, first line,
+    name) indented.
+
+    Examples
+    --------
+    >>> from st_jce.search.by_file import FileHit
+    >>> from st_jce.search.index import Hit
+    >>> add = Hit("a.py:3-4", "a.py", "a.py", "add", "function", 3, 4, "def add(a, b): ...", 0.8123, 0.7123)
+    >>> sub = Hit("a.py:6-7", "a.py", "a.py", "sub", "function", 6, 7, "def sub(a, b): ...", 0.6012, 0.5012)
+    >>> print(format_file(1, FileHit("a.py", 0.8123, (add, sub))))
+     1  0.812  a.py
+           0.812  :3  add
+           0.601  :6  sub
+    """
+    units = [f"       {unit.score:.3f}  {f':{unit.start_line}  ' if unit.start_line else ''}{unit.name or unit.id}"
+             for unit in file.units]  # corpus records have no lines
+    return "\n".join([f"{rank:2d}  {file.score:.3f}  {file.path}", *units])
 
 
 def _names(text: str) -> list[str]:

@@ -4,7 +4,9 @@ Queries are embedded by the index's model (or one given, once :func:`~st_jce.sea
 has accepted it) with the query prefix of the index's task type, truncated to the index's dimension, and
 searched exactly (brute force, :mod:`st_jce.search.vectors`: the reference) or through the approximate
 index when it was built (:mod:`st_jce.search.approximate`). Hits from a source tree are ranked with their
-enclosing unit's similarity added in (:mod:`st_jce.search.context`).
+enclosing unit's similarity added in (:mod:`st_jce.search.context`), and can be gathered into the files that hold
+them (``by="file"``, :mod:`st_jce.search.by_file`). A query longer than the model's ``max_seq_length`` is
+searched by its first tokens, with a warning (:mod:`st_jce.search.query_length`).
 
 Examples
 --------
@@ -19,26 +21,33 @@ Examples
 >>> hits = Index(out, model=model).search("add two numbers", k=2)
 >>> sorted(hit.name for hit in hits)
 ['add', 'sub']
+>>> [(file.path, sorted(unit.name for unit in file.units)) for file in Index(out, model=model).search("add", by="file")]
+[('util.py', ['add', 'sub'])]
 """
 
 from __future__ import annotations
 
+import logging
 import numbers
 import os
+from collections import Counter
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from st_jce.prefixes import prefix_of
 from st_jce.search.approximate import approximate_top_k, open_approximate
+from st_jce.search.by_file import FileHit, rank_files
 from st_jce.search.chunking import Chunk
 from st_jce.search.context import UnitContexts
 from st_jce.search.encoding import encode_texts
+from st_jce.search.query_length import QueryLength, query_length
 from st_jce.search.ranking import order_hits, resolve_tests_mode
-from st_jce.search.settings import CONTEXT_WEIGHT
+from st_jce.search.settings import CONTEXT_WEIGHT, SEARCH_BY, UNITS_PER_FILE
 from st_jce.search.signature import check_query_model
-from st_jce.search.store import METADATA_COLUMNS, ShardStore
+from st_jce.search.store import METADATA_COLUMNS, ShardStore, vectors_of
 from st_jce.search.vectors import exact_scores, exact_top_k
 from st_jce.top_k import top_k_order
 
@@ -48,6 +57,8 @@ WINDOWS_PER_UNIT = 4  # candidates read per wanted hit before looking deeper
 # a usearch candidate costs about as much as brute force over a few dozen rows (docs/experiments.md), so by
 # then the deeper looks have cost about one brute-force pass.
 APPROXIMATE_DEPTH_LIMIT = 0.01
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,31 @@ class Hit(Chunk):
         fields = asdict(self)
         del fields["unit"]
         return fields
+
+
+class SearchResult(list):
+    """The results of one query, best first: a list of :class:`Hit` (of :class:`~st_jce.search.by_file.FileHit` by
+    file), which also says how long the query was for the model.
+
+    Attributes
+    ----------
+    query_length : QueryLength
+        The query's tokens against the model's ``max_seq_length`` (:mod:`st_jce.search.query_length`).
+    """
+
+    def __init__(self, results, query_length: QueryLength) -> None:
+        super().__init__(results)
+        self.query_length = query_length
+
+    @property
+    def query_truncated(self) -> bool:
+        """Whether the query was longer than the model's ``max_seq_length``, so only its first tokens were searched."""
+        return self.query_length.truncated
+
+    @property
+    def query_tokens(self) -> int:
+        """The query's tokens with its prefix and special tokens, before any cut."""
+        return self.query_length.tokens
 
 
 class Index:
@@ -101,8 +137,8 @@ class Index:
     def __init__(self, path: str | os.PathLike, model=None, *, device: str | None = None,
                  dtype: str = "auto") -> None:
         self.path = Path(path)
-        store = ShardStore(self.path)
-        manifest = store.manifest()
+        # The manifest and what it lists, from one version of an index that an update may be replacing.
+        manifest, (table, self._approximate) = ShardStore(self.path).read_consistently(self._open_listed)
         if manifest is None:
             raise FileNotFoundError(f"{self.path} holds no index (no manifest.json): build one with "
                                     f"st-jce index SOURCE --model MODEL --out {self.path}.")
@@ -111,14 +147,23 @@ class Index:
                              "st-jce index command to finish it (the shards written so far are kept).")
         self.manifest = manifest
         self.settings = manifest["settings"]
-        self.chunks = store.read(METADATA_COLUMNS).to_pydict()
-        self.vectors = store.embeddings()
+        self.chunks = table.select(METADATA_COLUMNS).to_pydict()
+        self.vectors = vectors_of(table)
         self.ranges = np.asarray(manifest["int8_ranges"], dtype=np.float32) if manifest.get("int8_ranges") else None
         self.contexts = UnitContexts(self.chunks["path"], self.chunks["name"], self.chunks["kind"])
-        self._approximate = None
-        if manifest.get("approximate"):
-            self._approximate = open_approximate(self.path / manifest["approximate"]["file"])
         self._model, self._device, self._dtype, self._checked_task_types = model, device, dtype, {}
+        self._units_per_path: dict[bool, Counter] = {}
+
+    def _open_listed(self, manifest: dict[str, Any] | None):
+        """The shards and approximate index a complete ``manifest`` lists; ``None`` for both otherwise."""
+        if not (manifest or {}).get("complete"):
+            return None, None
+        store = ShardStore(self.path)
+        table = store.read((*METADATA_COLUMNS, "embedding"), files=store.listed_files(manifest))
+        graph_file = self.path / manifest["approximate"]["file"] if manifest.get("approximate") else None
+        if graph_file is not None and not graph_file.is_file():
+            raise FileNotFoundError(f"{graph_file}: the approximate index the manifest lists is missing.")
+        return table, open_approximate(graph_file) if graph_file is not None else None
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -141,9 +186,13 @@ class Index:
 
     def search(self, queries: str | list[str], k: int = 10, *, task_type: str | None = None,
                exact: bool | None = None, one_per_unit: bool = True, tests: str = "auto",
-               context_weight: float = CONTEXT_WEIGHT) -> list[Hit] | list[list[Hit]]:
-        """The ``k`` best chunks of each query, best first: a list of hits for one query string, a list of
-        lists for a list of queries.
+               context_weight: float = CONTEXT_WEIGHT, by: str = "unit") -> SearchResult | list[SearchResult]:
+        """The ``k`` best chunks (or files) of each query, best first: a :class:`SearchResult` (a list of hits) for
+        one query string, a list of them for a list of queries.
+
+        A query longer than the model's ``max_seq_length`` (with its prefix) is searched by its first tokens, as
+        the model reads it: a warning is logged (its token count, the limit, the part kept) and the result says so
+        (:attr:`SearchResult.query_truncated`, :attr:`SearchResult.query_tokens`).
 
         Parameters
         ----------
@@ -164,39 +213,74 @@ class Index:
             How much of the enclosing unit's similarity (a method's class, a function's module-level code)
             goes into a hit's score (:mod:`st_jce.search.context`); 0: by the chunk's similarity alone.
             Corpus records have no context.
+        by : {"unit", "file"}
+            ``"unit"``: :class:`Hit` results; ``"file"``: the ``k`` files holding the best units, each scored by its
+            best unit and listing its best ones (:class:`~st_jce.search.by_file.FileHit`), the units ranked as
+            for ``"unit"`` first (context scores, ``tests``, ``one_per_unit``).
 
         Raises
         ------
         ValueError
-            If ``k`` is not a positive integer or ``context_weight`` is negative.
+            If ``k`` is not a positive integer, ``context_weight`` is negative or ``by`` is neither.
         IndexMismatchError
             If the query model's prefixes, dimension or embeddings do not match the index's.
         """
-        _check_k_and_weight(k, context_weight)  # before the model loads
+        _check_arguments(k, context_weight, by)  # before the model loads
         texts = [queries] if isinstance(queries, str) else list(queries)
         task_type = self._accepted_task_type(task_type)
         embeddings = encode_texts(self.model, texts, task_type, "query", self.settings["dim"])
-        hits = self._hits_per_query(embeddings, k, exact, one_per_unit,
-                                    [resolve_tests_mode(tests, text) for text in texts], context_weight)
-        return hits[0] if isinstance(queries, str) else hits
+        results = self._hits_per_query(embeddings, k, exact, one_per_unit,
+                                       [resolve_tests_mode(tests, text) for text in texts], context_weight, by)
+        results = [SearchResult(found, self._query_length(text, task_type)) for text, found in zip(texts, results)]
+        return results[0] if isinstance(queries, str) else results
+
+    def _query_length(self, text: str, task_type: str) -> QueryLength:
+        """``text``'s length for the query model, with a warning when the model reads only its start."""
+        length = query_length(self.model, text, prefix_of(self.model, task_type, "query"))
+        if length.truncated:
+            logger.warning(length.message())
+        return length
 
     def search_embeddings(self, embeddings: np.ndarray, k: int = 10, *, exact: bool | None = None,
                           one_per_unit: bool = True, tests: str = "ranked",
-                          context_weight: float = CONTEXT_WEIGHT) -> list[list[Hit]]:
+                          context_weight: float = CONTEXT_WEIGHT, by: str = "unit") -> list[list[Hit]] | list[list[FileHit]]:
         """Search with query embeddings already made (unit length, the index's dimension, float32); ``tests``
-        as in :meth:`search`, where ``"auto"``, having no query text to read, means ``"last"``."""
-        _check_k_and_weight(k, context_weight)
+        and ``by`` as in :meth:`search`, where ``"auto"``, having no query text to read, means ``"last"``."""
+        _check_arguments(k, context_weight, by)
         return self._hits_per_query(embeddings, k, exact, one_per_unit, [resolve_tests_mode(tests)] * len(embeddings),
-                                    context_weight)
+                                    context_weight, by)
 
     def _hits_per_query(self, embeddings: np.ndarray, k: int, exact: bool | None, one_per_unit: bool,
-                        tests_modes: list[str], context_weight: float) -> list[list[Hit]]:
+                        tests_modes: list[str], context_weight: float, by: str) -> list[list[Hit]] | list[list[FileHit]]:
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.ndim != 2 or embeddings.shape[1] != self.settings["dim"]:
             raise ValueError(f"Query embeddings of shape {embeddings.shape}: the index holds "
                              f"{self.settings['dim']}-dimensional vectors; pass (queries, {self.settings['dim']}).")
-        return [self._best_hits(embedding[None], k, exact, one_per_unit, mode, context_weight)
+        best = self._best_hits if by == "unit" else self._best_files
+        return [best(embedding[None], k, exact, one_per_unit, mode, context_weight)
                 for embedding, mode in zip(embeddings, tests_modes)]
+
+    def _best_files(self, embedding: np.ndarray, k: int, exact: bool | None, one_per_unit: bool,
+                    tests: str, context_weight: float) -> list[FileHit]:
+        """The ``k`` best files, from the ranked units (:func:`rank_files`): deeper (doubling) until the first ``k``
+        files are known, each with its best units (as many as it has, up to :data:`UNITS_PER_FILE`), or every
+        unit is ranked."""
+        units_per_path = self._count_units_per_path(one_per_unit)
+        depth = k * UNITS_PER_FILE
+        while True:
+            hits = self._best_hits(embedding, depth, exact, one_per_unit, tests, context_weight)
+            files = rank_files(hits, k)
+            complete = all(len(file.units) == min(UNITS_PER_FILE, units_per_path[file.path]) for file in files)
+            if len(hits) < depth or (len(files) == k and complete):
+                return files
+            depth *= 2
+
+    def _count_units_per_path(self, one_per_unit: bool) -> Counter:
+        """How many hits each file can give: its units (its rows, every window, without ``one_per_unit``)."""
+        if one_per_unit not in self._units_per_path:
+            rows = np.unique(self.contexts.unit_of_row, return_index=True)[1] if one_per_unit else range(len(self))
+            self._units_per_path[one_per_unit] = Counter(self.chunks["path"][row] for row in rows)
+        return self._units_per_path[one_per_unit]
 
     def _best_hits(self, embedding: np.ndarray, k: int, exact: bool | None, one_per_unit: bool,
                    tests: str, context_weight: float) -> list[Hit]:
@@ -270,8 +354,10 @@ class Index:
                    **fields)
 
 
-def _check_k_and_weight(k: int, context_weight: float) -> None:
+def _check_arguments(k: int, context_weight: float, by: str) -> None:
     if not (isinstance(k, numbers.Integral) and k >= 1):
         raise ValueError(f"k={k!r}: ask for at least one hit (an integer k >= 1).")
     if not context_weight >= 0:
         raise ValueError(f"context_weight={context_weight!r}: use a weight >= 0 (0 ranks by similarity alone).")
+    if by not in SEARCH_BY:
+        raise ValueError(f"by={by!r}: use one of {list(SEARCH_BY)} (search results as units or as files).")

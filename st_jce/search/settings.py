@@ -1,4 +1,4 @@
-"""The choices and defaults of ``st-jce index`` and ``st-jce search``, in one light module: the command line reads
+"""The choices and defaults of ``st-jce index``, ``st-jce search`` and ``st-jce mcp``, in one light module: the command line reads
 them without importing the wing's extra (pyarrow, usearch, Ray), and the wing's modules define no other copy.
 
 Examples
@@ -20,3 +20,11 @@ TESTS_MODES = ("auto", "last", "exclude", "ranked")  # where hits from test file
 # A hit's score adds this share of its enclosing unit's similarity (st_jce.search.context; chosen on this
 # repository's questions under three seeds' models: docs/search.md).
 CONTEXT_WEIGHT = 0.5
+# st-jce index --watch: changes are gathered until the tree has been quiet this long, then indexed at once.
+WATCH_DEBOUNCE_MS = 300
+MCP_TRANSPORTS = ("stdio", "streamable-http")  # st-jce mcp: to an agent that starts it, or over HTTP
+MCP_HOST, MCP_PORT = "127.0.0.1", 8765  # streamable HTTP: this machine only, unless asked
+# st-jce search --by: results are units (functions, methods, classes, module code) or the files holding them,
+# each file listed with this many of its best units (st_jce.search.by_file).
+SEARCH_BY = ("unit", "file")
+UNITS_PER_FILE = 3

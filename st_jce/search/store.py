@@ -7,13 +7,20 @@
                                the shards, the skipped files with reasons, statistics
       shards/shard-000000.parquet  one row per chunk: id, unit, unit_hash, path, name, kind, start_line,
                                end_line, text, embedding (a fixed-size list of float32 / int8 values)
-      approximate.usearch      the approximate index over all shards (when built)
+      approximate-<id>.usearch the approximate index over all shards (when built; a new name each build)
 
 Every file is written to a temporary name beside its destination and renamed into place, so a killed
 indexer leaves whole shards and a whole manifest, never half of one: a rerun loses at most the shard that
 was being encoded. A shard holds whole units (every chunk of a file), so "this file is indexed" is the
 same as "one of its rows is in a shard", and the content hashes in the shards tell an incremental run
 which files changed.
+
+A search reads the shards the manifest lists (:meth:`ShardStore.read_consistently`), and an update never
+changes a shard in place: a shard that loses rows is *retired* (an empty ``shard-N.parquet.retired`` beside
+it takes it out of the indexer's view) and its remaining rows written as a new shard; retired shards and
+replaced approximate indexes are deleted only once the new manifest is in place
+(:meth:`ShardStore.delete_unlisted`). So a search in another process reads one whole index at every moment,
+the old one or the new one, while ``st-jce index`` (or ``--watch``) updates it.
 
 Examples
 --------
@@ -34,9 +41,9 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -49,7 +56,10 @@ MANIFEST_FILE = "manifest.json"
 SHARD_FOLDER = "shards"
 FORMAT = "st-jce-index/1"
 METADATA_COLUMNS = ("id", "unit", "unit_hash", "path", "name", "kind", "start_line", "end_line", "text")
+T = TypeVar("T")
 _SHARD_NAME = re.compile(r"shard-(\d{6})\.parquet")
+RETIRED_SUFFIX = ".retired"  # marks a shard out of the indexer's view, kept while a live manifest lists it
+READ_ATTEMPTS = 20  # reads of an index that an update keeps changing, before giving up
 
 
 class ShardStore:
@@ -65,22 +75,50 @@ class ShardStore:
         self.directory = Path(directory)
         self.shard_folder = self.directory / SHARD_FOLDER
         self.shard_folder.mkdir(parents=True, exist_ok=True)
-        # Temporary files of a writer that was killed: never renamed into place, so never part of the index.
-        for leftover in self.shard_folder.glob(".shard-*"):
-            leftover.unlink(missing_ok=True)
 
     def manifest(self) -> dict[str, Any] | None:
         """The manifest, or ``None`` when the directory has none yet."""
-        file = self.directory / MANIFEST_FILE
-        return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None
+        text = self._manifest_text()
+        return json.loads(text) if text is not None else None
+
+    def _manifest_text(self) -> str | None:
+        try:
+            return (self.directory / MANIFEST_FILE).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         """Replace the manifest atomically."""
         atomic_write_text(self.directory / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
 
     def shard_files(self) -> list[Path]:
-        """The shards, in the order they were written."""
+        """The indexer's shards, in the order they were written: every shard but the retired ones."""
+        return [path for path in self._all_shard_files() if not _retired_mark(path).exists()]
+
+    def _all_shard_files(self) -> list[Path]:
         return sorted(path for path in self.shard_folder.glob("shard-*.parquet") if _SHARD_NAME.fullmatch(path.name))
+
+    def discard_leftovers(self) -> None:
+        """Delete what a killed writer left: temporary files (never renamed into place, so never part of the
+        index) and the shards and approximate indexes the manifest does not list. The indexer's first step;
+        a search never deletes anything."""
+        for leftover in self.shard_folder.glob(".shard-*"):
+            leftover.unlink(missing_ok=True)
+        self.delete_unlisted(self.manifest() or {})
+
+    def delete_unlisted(self, manifest: Mapping[str, Any]) -> None:
+        """Delete the retired shards and the approximate indexes that ``manifest``, the one in place, does not
+        list: no search can still be reading them once it has read that manifest."""
+        listed = {entry["file"] for entry in manifest.get("shards") or ()}
+        for mark in self.shard_folder.glob(f"shard-*.parquet{RETIRED_SUFFIX}"):
+            shard = mark.with_name(mark.name.removesuffix(RETIRED_SUFFIX))
+            if f"{SHARD_FOLDER}/{shard.name}" not in listed:
+                shard.unlink(missing_ok=True)
+                mark.unlink()
+        approximate = (manifest.get("approximate") or {}).get("file")
+        for graph in self.directory.glob("approximate*"):
+            if graph.name != approximate:
+                graph.unlink()
 
     def row_counts(self) -> dict[str, int]:
         """Shard file name -> number of rows, from the Parquet footers."""
@@ -98,7 +136,8 @@ class ShardStore:
         """Drop the rows of units that are not in ``current`` (unit key -> content hash) with that hash:
         files deleted, changed or now skipped. Returns the keys of the units dropped.
 
-        A shard is rewritten atomically without those rows, or deleted when none is left.
+        A shard with such rows is retired and the rows it keeps written as a new shard: retired first, so a kill
+        in between loses rows (embedded again by the rerun) and never doubles them.
         """
         dropped: set[str] = set()
         for file in self.shard_files():
@@ -108,45 +147,86 @@ class ShardStore:
             if all(keep):
                 continue
             dropped.update(unit for unit, kept in zip(table.column("unit").to_pylist(), keep) if not kept)
+            _retired_mark(file).touch()
             if any(keep):
-                _write_atomically(table.filter(pa.array(keep)), file)
-            else:
-                file.unlink()
+                self._write_next(table.filter(pa.array(keep)))
         return dropped
 
     def append(self, chunks: Sequence[Chunk], unit_hashes: Mapping[str, str], embeddings: np.ndarray) -> Path:
         """Write ``chunks`` with their ``embeddings`` (one row each) as the next shard; return its path."""
         if len(chunks) != len(embeddings):
             raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings: a shard needs one per chunk.")
-        names = [_SHARD_NAME.fullmatch(file.name) for file in self.shard_files()]
-        number = max((int(name.group(1)) for name in names if name), default=-1) + 1
         columns = {column: [getattr(chunk, column) for chunk in chunks]
                    for column in METADATA_COLUMNS if column != "unit_hash"}
         columns["unit_hash"] = [unit_hashes[chunk.unit] for chunk in chunks]
-        table = pa.table({**{column: columns[column] for column in METADATA_COLUMNS},
-                          "embedding": _vectors_column(embeddings)})
+        return self._write_next(pa.table({**{column: columns[column] for column in METADATA_COLUMNS},
+                                          "embedding": _vectors_column(embeddings)}))
+
+    def _write_next(self, table: pa.Table) -> Path:
+        # Numbered after every shard on disk, retired ones included: a shard a live manifest lists is never replaced.
+        names = [_SHARD_NAME.fullmatch(file.name) for file in self._all_shard_files()]
+        number = max((int(name.group(1)) for name in names if name), default=-1) + 1
         return _write_atomically(table, self.shard_folder / f"shard-{number:06d}.parquet")
 
-    def read(self, columns: Sequence[str] = METADATA_COLUMNS) -> pa.Table:
-        """``columns`` of every shard, concatenated in shard order."""
-        tables = [pq.read_table(file, columns=list(columns)) for file in self.shard_files()]
+    def read(self, columns: Sequence[str] = METADATA_COLUMNS, files: Sequence[Path] | None = None) -> pa.Table:
+        """``columns`` of ``files`` (default: the indexer's shards), concatenated in order."""
+        tables = [pq.read_table(file, columns=list(columns)) for file in (self.shard_files() if files is None else files)]
         if not tables:
             return pa.table({column: pa.array([], pa.string()) for column in columns})
         return pa.concat_tables(tables)
 
     def embeddings(self) -> np.ndarray:
-        """All vectors as one ``(rows, width)`` array, in shard order, in their stored dtype."""
-        column = self.read(["embedding"]).column("embedding").combine_chunks()
-        if len(column) == 0:
-            return np.empty((0, 0), dtype=np.float32)
-        return column.values.to_numpy().reshape(len(column), column.type.list_size)
+        """All vectors of the indexer's shards as one ``(rows, width)`` array, in shard order, in their stored dtype."""
+        return vectors_of(self.read(["embedding"]))
+
+    def listed_files(self, manifest: Mapping[str, Any]) -> list[Path]:
+        """The shards ``manifest`` lists (a hand-made manifest without a list: every shard of the indexer)."""
+        if manifest.get("shards") is None:
+            return self.shard_files()
+        return [self.directory / entry["file"] for entry in manifest["shards"]]
+
+    def read_consistently(self, read: Callable[[dict[str, Any] | None], T]) -> tuple[dict[str, Any] | None, T]:
+        """The manifest in place and ``read(manifest)``, from one version of the index: read again when an
+        update replaced the manifest meanwhile (a file it listed may be gone, or another under its name).
+
+        Raises
+        ------
+        FileNotFoundError
+            If a file the manifest lists is missing and the manifest did not change: the index is damaged.
+        RuntimeError
+            If updates kept replacing the manifest for :data:`READ_ATTEMPTS` reads.
+        """
+        for _ in range(READ_ATTEMPTS):
+            text = self._manifest_text()
+            try:
+                result = read(json.loads(text) if text is not None else None)
+            except FileNotFoundError:
+                if self._manifest_text() == text:
+                    raise
+                continue
+            if self._manifest_text() == text:
+                return (json.loads(text) if text is not None else None), result
+        raise RuntimeError(f"The index at {self.directory} changed {READ_ATTEMPTS} times while it was being read: "
+                           "stop what rewrites it so often, or read it again.")
 
     def clear(self) -> None:
-        """Delete every shard, the manifest and the approximate index (``--overwrite``)."""
+        """Delete every shard, the manifest and the approximate indexes (``--overwrite``)."""
         shutil.rmtree(self.shard_folder)
         self.shard_folder.mkdir()
-        for name in (MANIFEST_FILE, *(path.name for path in self.directory.glob("approximate.*"))):
+        for name in (MANIFEST_FILE, *(path.name for path in self.directory.glob("approximate*"))):
             (self.directory / name).unlink(missing_ok=True)
+
+
+def vectors_of(table: pa.Table) -> np.ndarray:
+    """The ``embedding`` column of ``table`` as one ``(rows, width)`` array in its stored dtype."""
+    column = table.column("embedding").combine_chunks()
+    if len(column) == 0:
+        return np.empty((0, 0), dtype=np.float32)
+    return column.values.to_numpy().reshape(len(column), column.type.list_size)
+
+
+def _retired_mark(shard: Path) -> Path:
+    return shard.with_name(shard.name + RETIRED_SUFFIX)
 
 
 def _vectors_column(embeddings: np.ndarray) -> pa.FixedSizeListArray:

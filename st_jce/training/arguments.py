@@ -30,6 +30,7 @@ from st_jce.backbones import PYPI_BACKBONES, resolve_backbone
 from st_jce.dtypes import device_type, resolve_mixed_precision
 from st_jce.model import DEFAULT_BACKBONE
 from st_jce.pooling import POOLINGS
+from st_jce.training.weight_averaging import check_alpha
 
 PUSH_FORMATS = ("portable", "native")
 # Training-argument defaults of the recipe that differ from sentence-transformers' own.
@@ -67,6 +68,10 @@ class ModelArguments:
     trainable_top_layers: Optional[int] = field(default=None, metadata={"help": (
         "Train only the top N transformer blocks (and the final norm), the rest frozen: the recipe on a CPU "
         "budget (see st_jce.training.freezing). Default: train every layer, as the paper does.")})
+    wise_ft_alpha: float = field(default=1.0, metadata={"help": (
+        "The trained weights' share in the final model: start + alpha * (trained - start) (WiSE-FT, see "
+        "st_jce.training.weight_averaging); 1 keeps the trained weights, lower keeps more of what the starting "
+        "model knows.")})
     push_format: str = field(default="portable", metadata={"help": (
         "Format uploaded by --push_to_hub: 'portable' (loads with plain SentenceTransformer) or 'native' "
         "(st_jce.load)."), "choices": list(PUSH_FORMATS)})
@@ -74,6 +79,7 @@ class ModelArguments:
     def __post_init__(self) -> None:
         _check_choice("pooling", self.pooling, POOLINGS)
         _check_choice("push_format", self.push_format, PUSH_FORMATS)
+        check_alpha(self.wise_ft_alpha)
         if self.padding_side is not None:
             _check_choice("padding_side", self.padding_side, ("left", "right"))
         if self.max_seq_length < 1:

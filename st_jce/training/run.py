@@ -53,6 +53,7 @@ from st_jce.training.freezing import train_top_layers
 from st_jce.training.loss import build_loss
 from st_jce.training.mixing import weighted
 from st_jce.training.trainer import CodeEmbedderTrainer
+from st_jce.training.weight_averaging import WeightAveragingCallback
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,7 @@ def training_record(specs: list[DatasetSpec], sizes: dict[str, int], model_args:
         "warmup_steps": training_args.warmup_steps, "weight_decay": training_args.weight_decay,
         "max_seq_length": model_args.max_seq_length, "pooling": model_args.pooling, "bf16": training_args.bf16,
         **({"trainable_top_layers": model_args.trainable_top_layers} if model_args.trainable_top_layers else {}),
+        **({"wise_ft_alpha": model_args.wise_ft_alpha} if model_args.wise_ft_alpha < 1.0 else {}),
         "seed": training_args.seed, "batch_sampler": str(training_args.batch_sampler.value),
         "multi_dataset_batch_sampler": str(training_args.multi_dataset_batch_sampler.value),
     }
@@ -306,6 +308,8 @@ def train(model_args: ModelArguments, data_args: DataArguments, loss_args: LossA
                          "training": training_record(config.specs, sizes, model_args, loss_args, training_args, loss)}
     evaluator = build_evaluator(config.eval_data, Path(training_args.output_dir), data_args, model_args, training_args,
                                 loss.matryoshka_dims)
+    if model_args.wise_ft_alpha < 1.0:
+        callbacks = [*(callbacks or []), WeightAveragingCallback(model, model_args.wise_ft_alpha)]
     with model_card_widgets_unprefixed():
         trainer = CodeEmbedderTrainer(model=model, args=training_args, train_dataset=train_dataset, loss=losses,
                                       evaluator=evaluator, callbacks=callbacks)

@@ -178,7 +178,8 @@ def test_split_is_stable_across_processes(tmp_path):
     assert 5 < len(in_process) < 35
 
 
-@pytest.mark.parametrize("kind", MINING_KINDS)
+# code2code-crosslang needs packages with an npm twin: tests/data/test_data_cross_language.py
+@pytest.mark.parametrize("kind", [kind for kind in MINING_KINDS if kind != "code2code-crosslang"])
 def test_pair_columns_are_strings(kind):
     pairs = mine_pairs(kind, split="test")
     assert pairs.column_names == ["query", "document"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from st_jce import TASK_TYPES
-from st_jce.data import REGISTRY, DatasetSpec, validate_specs
+from st_jce.data import MINING_KINDS, MINING_TASK_TYPES, REGISTRY, DatasetSpec, validate_specs
 
 
 @pytest.mark.parametrize("entry, key, words", [
@@ -25,6 +25,10 @@ from st_jce.data import REGISTRY, DatasetSpec, validate_specs
     ({"name": "s", "source": "stdlib", "task_type": "qa"}, "datasets[0].task_type", ["mining.kind"]),
     ({"name": "s", "source": "stdlib", "task_type": "nl2code", "mining": {"kind": "code2nl"}},
      "datasets[0].task_type", ["contradicts"]),
+    ({"name": "s", "source": "stdlib", "task_type": "qa", "mining": {"kind": "code2code-rewrite"}},
+     "datasets[0].task_type", ["contradicts", "'code2code' pairs"]),
+    ({"name": "s", "source": "stdlib", "task_type": "code2code"}, "datasets[0].task_type",
+     ["mining.kind", "code2code-rewrite", "code2code-crosslang"]),
     ({"name": "s", "source": "stdlib", "mining": {"kind": "nl2code", "depth": 3}}, "datasets[0].mining",
      ["'depth'"]),
     ({"name": "s", "source": "stdlib", "mining": {"kind": "nl2code", "holdout_fraction": 1.5}},
@@ -94,3 +98,12 @@ def test_registry_task_type_can_be_overridden_but_is_validated():
 def test_specs_built_in_code_are_checked_too():
     with pytest.raises(ValueError, match=r"datasets\[0\]\.task_type"):
         validate_specs([DatasetSpec(name="x", source="hub", path="org/x", task_type="nonsense")])
+
+
+def test_every_mining_kind_sets_its_task_type():
+    assert set(MINING_TASK_TYPES) == set(MINING_KINDS) and set(MINING_TASK_TYPES.values()) == set(TASK_TYPES)
+    for kind, task_type in MINING_TASK_TYPES.items():
+        spec = DatasetSpec.from_dict({"source": "stdlib", "mining": {"kind": kind, "packages": ["json"]}})
+        assert (spec.name, spec.mining_kind, spec.resolved_task_type) == (f"stdlib-{kind}", kind, task_type)
+        agreeing = DatasetSpec.from_dict({"source": "stdlib", "task_type": task_type, "mining": {"kind": kind}})
+        assert agreeing.resolved_task_type == task_type
