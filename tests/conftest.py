@@ -14,6 +14,10 @@ from workspace import qwen_tokenizer_files, real_qwen2, shared_dir  # noqa: E402
 
 from st_jce.backbones import minilm_dir  # noqa: E402
 
+# The folders' conftest.py files hold fixtures, not doctests: collected as modules by --doctest-modules, two of
+# them (both named "conftest") clash when their folders are named on one command line (pytest tests/a tests/b).
+collect_ignore_glob = ["*/conftest.py"]
+
 
 @pytest.fixture(scope="session")
 def tiny_qwen_dir(tmp_path_factory):
