@@ -30,18 +30,13 @@ import time
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 from workspace import shared_dir
 
 from st_jce.backbones import resolve_backbone
-from st_jce.data.beir import document_text, read_beir_folder
 from st_jce.data.mining import MINING_TASK_TYPES, mine_pairs
-from st_jce.evaluation.folder_entries import parse_data
-from st_jce.evaluation.ndcg import ndcg_at_k, rank_documents
 from st_jce.model import build_model, load
 from st_jce.model.loading import load_model
-from st_jce.prefixes import ROLES, prompt_name
-from st_jce.training.evaluator import NDCG_CUTOFF
+from st_jce.training.evaluator import LocalRetrievalEvaluator
 from st_jce.training.weight_averaging import average_with_start, trainable_snapshot
 
 # Installed libraries that no shipped config mines: their functions are code the trained model never saw.
@@ -113,28 +108,14 @@ def blended(trained_dir: str, start: str, alpha: float):
     return model
 
 
-def scores(model, entries: list[str], *, use_prefixes: bool = True, max_seq_length: int = 128) -> dict[str, float]:
-    """nDCG@10 on each ``PATH:TASK_TYPE`` entry, as st-jce's evaluator scores it; a corpus that several entries
-    share (MLQuestions' dev and test queries) is encoded once."""
-    model.max_seq_length = max_seq_length
-    encode = {"batch_size": 64, "show_progress_bar": False, "convert_to_numpy": True}
-    corpora: dict[tuple[Path, str], tuple[list[str], np.ndarray]] = {}
-    results = {}
-    for folder, task_type in parse_data(entries):
-        data = read_beir_folder(folder)
-        prompts = {role: {"prompt_name": prompt_name(task_type, role)} if use_prefixes else {} for role in ROLES}
-        corpus_key = ((folder / "corpus.jsonl").resolve(), task_type)
-        if corpus_key not in corpora:
-            document_ids = list(data.corpus)
-            corpora[corpus_key] = document_ids, model.encode_document(
-                [document_text(data.corpus[doc_id]) for doc_id in document_ids], **prompts["document"], **encode)
-        document_ids, documents = corpora[corpus_key]
-        query_ids = list(data.qrels)
-        queries = model.encode_query([data.queries[query_id] for query_id in query_ids], **prompts["query"], **encode)
-        rankings = rank_documents(np.asarray(queries, np.float32), np.asarray(documents, np.float32), document_ids,
-                                  k=NDCG_CUTOFF)
-        results[folder.name] = ndcg_at_k(dict(zip(query_ids, rankings)), data.qrels, k=NDCG_CUTOFF)
-    return results
+def scores(model, entries: list[str], output_dir: Path, *, use_prefixes: bool = True,
+           max_seq_length: int = 128) -> dict[str, float]:
+    """nDCG@10 on each ``PATH:TASK_TYPE`` entry by st-jce's evaluator (MLQuestions' dev and test queries share one
+    encoding of its corpus)."""
+    evaluator = LocalRetrievalEvaluator(entries, output_dir, batch_size=64, max_seq_length=max_seq_length,
+                                        use_prefixes=use_prefixes)
+    evaluator(model)
+    return {task: result["ndcg_at_10"] for task, result in evaluator.last_summary["tasks"].items()}
 
 
 def cached_scores(work_dir: Path, model_key: dict, make_model, entries: list[str], **options) -> dict[str, float]:
@@ -147,7 +128,8 @@ def cached_scores(work_dir: Path, model_key: dict, make_model, entries: list[str
 
     missing = [entry for entry in entries if not path(entry).is_file()]
     if missing:
-        for entry, (name, score) in zip(missing, scores(make_model(), missing, **options).items()):
+        found = scores(make_model(), missing, work_dir / "eval", **options)
+        for entry, (name, score) in zip(missing, found.items()):
             path(entry).parent.mkdir(parents=True, exist_ok=True)
             path(entry).write_text(json.dumps({"set": entry, "name": name, "score": score, **model_key}) + "\n")
     found = [json.loads(path(entry).read_text()) for entry in entries]

@@ -86,7 +86,9 @@ class LocalRetrievalEvaluator(SentenceEvaluator):
         dims = sorted({model.get_embedding_dimension(), *(self.matryoshka_dims or [])}, reverse=True)
         try:
             model.max_seq_length = self.max_seq_length or previous_length
-            scores = {folder.resolve().name: {"task_type": kind, "by_dim": self.ndcg_by_dim(model, folder, kind, dims)}
+            corpora: dict = {}  # a corpus that several folders share (a set's dev and test queries) is encoded once
+            scores = {folder.resolve().name: {"task_type": kind,
+                                              "by_dim": self.ndcg_by_dim(model, folder, kind, dims, corpora=corpora)}
                       for folder, kind in self.folders}
         finally:
             model.max_seq_length = previous_length
@@ -103,17 +105,26 @@ class LocalRetrievalEvaluator(SentenceEvaluator):
         self.store_metrics_in_model_card_data(model, metrics, epoch, steps)
         return metrics
 
-    def ndcg_by_dim(self, model, folder: Path, task_type: str, dims: Sequence[int]) -> dict[int, float]:
-        """nDCG@10 of ``model`` on one folder at each of ``dims``: one full-dimension encoding, truncated."""
+    def ndcg_by_dim(self, model, folder: Path, task_type: str, dims: Sequence[int], *,
+                    corpora: dict | None = None) -> dict[int, float]:
+        """nDCG@10 of ``model`` on one folder at each of ``dims``: one full-dimension encoding, truncated.
+
+        ``corpora`` (one dict for one state of the model) keeps each corpus's document embeddings by its file (links
+        resolved) and task type, so folders that share a corpus encode it once."""
         data = read_beir_folder(folder)
-        query_ids, document_ids = list(data.qrels), list(data.corpus)
+        query_ids = list(data.qrels)
         prompts = {role: {"prompt_name": prompt_name(task_type, role)} if self.use_prefixes else {} for role in ROLES}
         encode = {"batch_size": self.batch_size, "show_progress_bar": False, "convert_to_numpy": True}
+        corpora = {} if corpora is None else corpora
+        corpus_key = ((folder / "corpus.jsonl").resolve(), task_type)
         # Encoding in the training precision; scoring in float32, outside autocast.
         with torch.autocast(model.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
             queries = model.encode_query([data.queries[query_id] for query_id in query_ids], **prompts["query"], **encode)
-            documents = model.encode_document([document_text(data.corpus[doc_id]) for doc_id in document_ids],
-                                              **prompts["document"], **encode)
+            if corpus_key not in corpora:
+                document_ids = list(data.corpus)
+                corpora[corpus_key] = document_ids, model.encode_document(
+                    [document_text(data.corpus[doc_id]) for doc_id in document_ids], **prompts["document"], **encode)
+        document_ids, documents = corpora[corpus_key]
         queries, documents = np.asarray(queries, dtype=np.float32), np.asarray(documents, dtype=np.float32)
         by_dim = {}
         for dim in dims:

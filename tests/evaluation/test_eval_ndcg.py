@@ -58,3 +58,35 @@ def test_training_evaluator_measures_what_st_jce_eval_measures(minilm_path, mbpp
     assert ours["by_dim"] == pytest.approx(theirs["by_dim"], abs=1e-5)
     assert sorted(ours["by_dim"]) == [64, 128, 384] and 0 < ours["ndcg_at_10"] < 1
     assert (tmp_path / "train-eval" / "step-3" / "summary.json").is_file()
+
+
+def test_folders_sharing_a_corpus_encode_it_once_and_score_as_alone(tiny_qwen_dir, tmp_path):
+    # Two query splits over one corpus, the second folder linking to the first's corpus (as MLQuestions' dev split
+    # is read by benchmarks/transfer.py).
+    functions = {f"f{index}": f"def {name}(values):\n    return {name}(values)" for index, name in
+                 enumerate(["sorted", "reversed", "sum", "max", "min", "len"])}
+    test, dev = tmp_path / "test", tmp_path / "dev"
+    for folder, query_ids in ((test, ["f0", "f1", "f2"]), (dev, ["f3", "f4", "f5"])):
+        folder.mkdir()
+        (folder / "queries.jsonl").write_text("".join(f'{{"_id": "q-{i}", "text": "{functions[i].split("(")[0]}"}}\n'
+                                                      for i in query_ids))
+        (folder / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join(f"q-{i}\t{i}\t1\n" for i in query_ids))
+    (test / "corpus.jsonl").write_text("".join(f'{{"_id": "{i}", "text": {code!r}}}\n'.replace("'", '"')
+                                               for i, code in functions.items()))
+    (dev / "corpus.jsonl").symlink_to(test / "corpus.jsonl")
+    model = st_jce.build_model(tiny_qwen_dir, dtype="float32")
+    alone = {name: LocalRetrievalEvaluator([f"{folder}:nl2code"], tmp_path / f"alone-{name}")
+             for name, folder in (("test", test), ("dev", dev))}
+    for evaluator in alone.values():
+        evaluator(model)
+
+    documents_encoded = []
+    encode_document = model.encode_document
+    model.encode_document = lambda texts, **options: documents_encoded.append(len(texts)) or encode_document(texts, **options)
+    together = LocalRetrievalEvaluator([f"{test}:nl2code", f"{dev}:nl2code"], tmp_path / "together")
+    together(model)
+
+    assert documents_encoded == [len(functions)]
+    for name in ("test", "dev"):
+        assert together.last_summary["tasks"][name]["ndcg_at_10"] == pytest.approx(
+            alone[name].last_summary["tasks"][name]["ndcg_at_10"], abs=1e-6)
