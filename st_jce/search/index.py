@@ -227,12 +227,19 @@ class Index:
         """
         _check_arguments(k, context_weight, by)  # before the model loads
         texts = [queries] if isinstance(queries, str) else list(queries)
-        task_type = self._accepted_task_type(task_type)
-        embeddings = encode_texts(self.model, texts, task_type, "query", self.settings["dim"])
+        embeddings, lengths = self.embed_queries(texts, task_type)
         results = self._hits_per_query(embeddings, k, exact, one_per_unit,
                                        [resolve_tests_mode(tests, text) for text in texts], context_weight, by)
-        results = [SearchResult(found, self._query_length(text, task_type)) for text, found in zip(texts, results)]
+        results = [SearchResult(found, length) for found, length in zip(results, lengths)]
         return results[0] if isinstance(queries, str) else results
+
+    def embed_queries(self, texts: list[str], task_type: str | None = None) -> tuple[np.ndarray, list[QueryLength]]:
+        """The embeddings :meth:`search` searches ``texts`` with (for :meth:`search_embeddings`, to search one query
+        several ways without encoding it again) and each text's length for the model, a warning logged for one
+        that is cut; ``task_type`` as in :meth:`search`."""
+        task_type = self._accepted_task_type(task_type)
+        embeddings = encode_texts(self.model, texts, task_type, "query", self.settings["dim"])
+        return embeddings, [self._query_length(text, task_type) for text in texts]
 
     def _query_length(self, text: str, task_type: str) -> QueryLength:
         """``text``'s length for the query model, with a warning when the model reads only its start."""

@@ -153,11 +153,14 @@ class CodeSearch:
 
     def _matching_hits(self, path: Path, query: str, k: int, task_type: str | None,
                        path_glob: str | None) -> list[Hit]:
-        """``index.search`` of ``query``, deeper until ``k`` hits match ``path_glob`` or the index runs out."""
+        """``index.search`` of ``query``, deeper until ``k`` hits match ``path_glob`` or the index runs out (the query
+        encoded once)."""
         index = self._searchable(path)
+        embeddings, _ = index.embed_queries([query], task_type)
+        tests = resolve_tests_mode("auto", query)
         asked = k
         while True:
-            hits = index.search(query, k=asked, task_type=task_type)
+            [hits] = index.search_embeddings(embeddings, k=asked, tests=tests)
             kept = [hit for hit in hits if path_glob is None or fnmatch.fnmatchcase(hit.path, path_glob)]
             if len(kept) >= k or len(hits) < asked:
                 return kept[:k]

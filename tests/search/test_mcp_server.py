@@ -69,6 +69,22 @@ def test_the_tools_find_what_index_search_finds(index_dir):
     assert_same_hits(hits_of(by_glob), python_hits[:2])
 
 
+def test_a_search_that_looks_deeper_for_its_path_glob_encodes_the_query_once(index_dir, monkeypatch):
+    import st_jce.search.index as index_module
+
+    everything = expected_hits(index_dir, QUERY, len(Index(index_dir)))
+    file = everything[-1]["file"]  # the file of the last hit: a glob for it has to look deep
+    wanted = [hit for hit in everything if hit["file"] == file]
+    encoded, encode_texts = [], index_module.encode_texts
+    monkeypatch.setattr(index_module, "encode_texts", lambda model, texts, *options: encoded.append(list(texts))
+                        or encode_texts(model, texts, *options))
+
+    found = CodeSearch([index_dir]).search(QUERY, k=len(wanted) + 1, path_glob=file)
+    assert len(everything) > 4 * (len(wanted) + 1) > len(wanted)  # it looked deeper at least twice
+    assert [hit["id"] for hit in found] == [hit["id"] for hit in wanted]
+    assert encoded == [[QUERY]]
+
+
 def test_get_unit_gives_the_code_and_its_context(index_dir):
     index = Index(index_dir)
     chunks = index.chunks
