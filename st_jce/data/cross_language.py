@@ -36,6 +36,7 @@ from pathlib import Path, PurePosixPath
 
 from st_jce.data import python_source
 from st_jce.data.python_source import DEFAULT_MAX_CODE_CHARS, MIN_CODE_LINES
+from st_jce.source_lines import source_lines
 
 JAVASCRIPT_SUFFIXES = (".js", ".mjs", ".cjs")
 SKIPPED_JAVASCRIPT_DIRS = frozenset({"node_modules", "dist", "build", "umd", "min", "test", "tests", "__tests__",
@@ -95,7 +96,7 @@ def python_definitions(sources: dict[str, str]) -> dict[tuple[str, str], list[tu
             tree = ast.parse(text)
         except (SyntaxError, ValueError):
             continue
-        lines = python_source.source_lines(text)
+        lines = source_lines(text)
         for qualname, node in python_source.function_nodes(tree):
             body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
             code = python_source.function_code(node, lines)

@@ -56,11 +56,11 @@ from st_jce.data.python_source import (
     is_placeholder,
     package_root,
     python_files,
-    source_lines,
     stdlib_root,
 )
 from st_jce.data.query_styles import keyword_query, question_query
 from st_jce.data.rewrites import rewrite_pair
+from st_jce.source_lines import source_lines
 
 logger = logging.getLogger(__name__)
 

@@ -5,6 +5,7 @@ Shared by the miners of :mod:`st_jce.data.mining` and :mod:`st_jce.data.cross_la
 Examples
 --------
 >>> import ast
+>>> from st_jce.source_lines import source_lines
 >>> source = 'class Box:\n    def size(self):\n        \"\"\"How big.\"\"\"\n        return self.n\n'
 >>> [(name, function_code(node, source_lines(source))) for name, node in function_nodes(ast.parse(source))]
 [('Box.size', 'def size(self):\n    return self.n')]
@@ -64,11 +65,6 @@ def python_files(root: Path) -> list[Path]:
             continue
         files.append(path)
     return files
-
-
-def source_lines(source: str) -> list[str]:
-    """``source`` split on the newlines ast counts (str.splitlines also splits on form feeds)."""
-    return source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def function_nodes(tree: ast.AST) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:

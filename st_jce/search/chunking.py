@@ -26,20 +26,19 @@ Examples
 
 from __future__ import annotations
 
-import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from st_jce.search.syntax_units import Outline, outline
+from st_jce.source_lines import normalized_line_ends, source_lines
 
 # Recorded in every index manifest: a change to how units are cut must bump it, so that an incremental
 # run re-embeds everything instead of mixing two chunkings.
 CHUNKER_VERSION = "3"
 WINDOW_LINES = 60  # lines per window of the line-window fallback
 OVERLAP_FRACTION = 0.125  # share of a window repeated at the start of the next one
-_LINE_END = re.compile(r"\r\n?")  # line ends that become \n
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -123,7 +122,7 @@ def chunk_source(text: str, path: str, count_tokens: TokenCounter | None = None,
     >>> [(chunk.name, chunk.start_line, chunk.end_line) for chunk in long]
     [('f', 1, 4), ('f', 4, 7), ('f', 7, 10)]
     """
-    text = _LINE_END.sub("\n", text)  # as Python reads them; tree-sitter counts lines at \n alone
+    text = normalized_line_ends(text)  # as Python reads them; tree-sitter counts lines at \n alone
     lines = source_lines(text)
     units = outline(text, path)
     spans = _unit_spans(units, len(lines), module_name(path)) if units is not None \
@@ -144,17 +143,6 @@ def chunk_source(text: str, path: str, count_tokens: TokenCounter | None = None,
             body = textwrap.dedent("\n".join(lines[part_start - 1:part_end]))
             chunks.append(Chunk(f"{path}:{part_start}-{part_end}", path, path, name, kind, part_start, part_end, body))
     return chunks
-
-
-def source_lines(text: str) -> list[str]:
-    """The lines of ``text`` as editors and parsers number them: split at ``\\n``, ``\\r\\n`` and a lone ``\\r``
-    only (``str.splitlines`` also splits at form feeds and other separators that sit inside a line of code).
-
-    >>> source_lines("a = 1\\r\\n\\x0c\\nb = 2\\rc = 3\\n")
-    ['a = 1', '\\x0c', 'b = 2', 'c = 3']
-    """
-    lines = _LINE_END.sub("\n", text).split("\n")
-    return lines[:-1] if lines[-1] == "" else lines
 
 
 def module_name(path: str) -> str:

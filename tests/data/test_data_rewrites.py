@@ -22,8 +22,9 @@ import urllib.parse
 import pytest
 
 from st_jce.data.mining import is_held_out, mine_functions, mine_pairs
-from st_jce.data.python_source import function_code, source_lines
+from st_jce.data.python_source import function_code
 from st_jce.data.rewrites import rewrite_pair, swap_independent
+from st_jce.source_lines import source_lines
 
 # Pure functions and inputs to call them with (each tuple is one call's positional arguments).
 SAMPLES = [

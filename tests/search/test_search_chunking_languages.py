@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from st_jce.search import syntax_units
-from st_jce.search.chunking import WINDOW_LINES, chunk_source, source_lines
+from st_jce.search.chunking import WINDOW_LINES, chunk_source
 from st_jce.search.languages import LANGUAGES
 from st_jce.search.sources import CODE_EXTENSIONS
+from st_jce.source_lines import source_lines
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "languages"
 
