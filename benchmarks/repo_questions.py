@@ -7,7 +7,8 @@ measured and are kept for judging a change, so that a change tuned to the first 
 generalises: ``HELD_OUT`` (stop 20, answered mostly by functions), ``HELD_OUT_METHODS`` (stop 23, answered by
 methods, written before the context weight of ``st-jce search`` was chosen) and ``CONFIRMATION`` (stop 23,
 written after the weight was chosen on the sets before it, and measured once). Every set is ranked with the
-context weight at 0 (similarity alone, the baseline) and at its default.
+context weight at 0 (similarity alone, the baseline), at its default, and at its default with each
+``--lexical-weights`` value (default: 0 and ``st-jce search``'s default lexical weight).
 
 Usage (an st-jce model, e.g. what ``st-jce train cpu-demo --output_dir runs/demo`` writes)::
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from st_jce.model.loading import load_model
 from st_jce.search import Index, build_index
-from st_jce.search.settings import CONTEXT_WEIGHT
+from st_jce.search.settings import CONTEXT_WEIGHT, LEXICAL_WEIGHT
 
 QUESTIONS = {
     "where are task prefixes applied": "PrefixPrompt.preprocess",
@@ -103,20 +104,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="st-jce model directory or Hub id")
     parser.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[1],
                         help="source tree to index (default: this repository)")
+    parser.add_argument("--lexical-weights", type=float, nargs="+", default=[0.0, LEXICAL_WEIGHT],
+                        help="lexical weights to rank with at the default context weight (default: 0 and "
+                             f"{LEXICAL_WEIGHT})")
     args = parser.parse_args(argv)
+    weights = list(dict.fromkeys([(0.0, 0.0)] + [(CONTEXT_WEIGHT, lexical) for lexical in args.lexical_weights]))
     model = load_model(args.model)
     with tempfile.TemporaryDirectory() as work:
         build_index(args.source, Path(work) / "index", model, show_progress=False)
         index = Index(Path(work) / "index", model=model)
         this_file = _path_in(args.source)
-        summary, every_rank = [], {0.0: [], CONTEXT_WEIGHT: []}
+        summary, every_rank = [], {setting: [] for setting in weights}
         for label, questions in QUESTION_SETS.items():
-            for weight in every_rank:
-                ranks = [_rank(index, question, answer, this_file, weight) for question, answer in questions.items()]
-                every_rank[weight] += ranks
-                summary.append(_summary(f"{label}, context weight {weight}", ranks))
+            for setting in weights:
+                ranks = [_rank(index, question, answer, this_file, *setting) for question, answer in questions.items()]
+                every_rank[setting] += ranks
+                summary.append(_summary(f"{label}, {_weights(*setting)}", ranks))
                 print(summary[-1] + "\n")
-        summary += [_summary(f"all questions, context weight {weight}", ranks) for weight, ranks in every_rank.items()]
+        summary += [_summary(f"all questions, {_weights(*setting)}", ranks) for setting, ranks in every_rank.items()]
         print("\n".join(summary))
     return 0
 
@@ -126,6 +131,10 @@ def _summary(label: str, ranks: list[int | None]) -> str:
     return f"{label}: mean reciprocal rank {mrr:.2f}, first {ranks.count(1)} of {len(ranks)}"
 
 
+def _weights(context_weight: float, lexical_weight: float) -> str:
+    return f"context weight {context_weight}, lexical weight {lexical_weight}"
+
+
 def _path_in(source: Path) -> str | None:
     """This file's path as an index of ``source`` names it; None if ``source`` does not hold it."""
     here, root = Path(__file__).resolve(), source.resolve()
@@ -133,8 +142,8 @@ def _path_in(source: Path) -> str | None:
 
 
 def _rank(index: Index, question: str, answer: str, passed_over: str | None,
-          context_weight: float = CONTEXT_WEIGHT) -> int | None:
-    hits = index.search(question, k=SEARCH_DEPTH, context_weight=context_weight)
+          context_weight: float = CONTEXT_WEIGHT, lexical_weight: float = LEXICAL_WEIGHT) -> int | None:
+    hits = index.search(question, k=SEARCH_DEPTH, context_weight=context_weight, lexical_weight=lexical_weight)
     units = list(dict.fromkeys(hit.name for hit in hits if hit.path != passed_over))
     rank = units.index(answer) + 1 if answer in units else None
     print(f"{question!r}: {answer} ranked {rank or f'below {SEARCH_DEPTH}'}; first {units[:3]}")

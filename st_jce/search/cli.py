@@ -34,6 +34,8 @@ from st_jce.search.settings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_SHARD_SIZE,
     ENGINES,
+    LEXICAL_MIN_WORDS,
+    LEXICAL_WEIGHT,
     MAX_FILE_BYTES,
     MCP_HOST,
     MCP_PORT,
@@ -113,6 +115,12 @@ def add_commands(commands) -> None:
     search.add_argument("--context-weight", type=float, default=CONTEXT_WEIGHT,
                         help="share of the enclosing unit's similarity (a method's class, a function's module-level "
                              f"code) in a hit's score; 0: similarity alone (default: {CONTEXT_WEIGHT})")
+    search.add_argument("--lexical-weight", type=float, default=LEXICAL_WEIGHT,
+                        help="share of a chunk's BM25 score for the query's identifiers and words (of the best chunk's) "
+                             f"in its relevance; 0: the embeddings alone (default: {LEXICAL_WEIGHT})")
+    search.add_argument("--lexical-min-words", type=int, default=LEXICAL_MIN_WORDS,
+                        help="lexical scores count for queries of at least this many words (a bug report, a "
+                             f"traceback); 0: for every query (default: {LEXICAL_MIN_WORDS})")
     search.add_argument("--by", default="unit", choices=SEARCH_BY,
                         help="results: units (functions, methods, classes, module code), or the files holding the best "
                              "units, each scored by its best unit and listing its best ones (default: unit)")
@@ -186,7 +194,8 @@ def run_search(args: argparse.Namespace) -> None:
     with _search_warnings_on_stderr():
         results = index.search(args.query, k=args.k, task_type=args.task_type, exact=True if args.exact else None,
                                one_per_unit=not args.all_windows, tests=args.tests, context_weight=args.context_weight,
-                               by=args.by)
+                               lexical_weight=args.lexical_weight,
+                               lexical_min_words=args.lexical_min_words, by=args.by)
     if args.json:
         truncation = {"query_truncated": True, "query_tokens": results.query_tokens} if results.query_truncated else {}
         print(json.dumps([{**result.to_dict(), **truncation} for result in results], indent=2))

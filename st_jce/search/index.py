@@ -43,9 +43,10 @@ from st_jce.search.by_file import FileHit, rank_files
 from st_jce.search.chunking import Chunk
 from st_jce.search.context import UnitContexts
 from st_jce.search.encoding import encode_texts
+from st_jce.search.lexical import LexicalScorer
 from st_jce.search.query_length import QueryLength, query_length
 from st_jce.search.ranking import order_hits, resolve_tests_mode
-from st_jce.search.settings import CONTEXT_WEIGHT, SEARCH_BY, UNITS_PER_FILE
+from st_jce.search.settings import CONTEXT_WEIGHT, LEXICAL_MIN_WORDS, LEXICAL_WEIGHT, SEARCH_BY, UNITS_PER_FILE
 from st_jce.search.signature import check_query_model
 from st_jce.search.store import METADATA_COLUMNS, ShardStore, vectors_of
 from st_jce.search.vectors import exact_scores, exact_top_k
@@ -67,14 +68,17 @@ class Hit(Chunk):
     by, and what it is made of.
 
     ``similarity`` is the chunk's cosine similarity to the query (at float32, through the stored precision);
-    ``context_similarity`` its enclosing unit's best (:mod:`st_jce.search.context`; 0 for module-level code
-    and corpus records, and when searched with ``context_weight=0``); ``score`` is ``similarity +
-    context_weight * context_similarity``.
+    ``lexical`` its BM25 score against the query's best (:mod:`st_jce.search.lexical`; 0 when searched with
+    ``lexical_weight=0`` or with a query shorter than ``lexical_min_words``); its relevance is ``similarity +
+    lexical_weight * lexical``. ``context_similarity`` is its enclosing unit's best relevance
+    (:mod:`st_jce.search.context`; 0 for module-level code and corpus records, and when searched with
+    ``context_weight=0``); ``score`` is ``relevance + context_weight * context_similarity``.
     """
 
     score: float
     similarity: float
     context_similarity: float = 0.0
+    lexical: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict (``st-jce search --json``), without ``unit``: incremental indexing's
@@ -153,6 +157,7 @@ class Index:
         self.contexts = UnitContexts(self.chunks["path"], self.chunks["name"], self.chunks["kind"])
         self._model, self._device, self._dtype, self._checked_task_types = model, device, dtype, {}
         self._units_per_path: dict[bool, Counter] = {}
+        self._lexical: LexicalScorer | None = None
 
     def _open_listed(self, manifest: dict[str, Any] | None):
         """The shards and approximate index a complete ``manifest`` lists; ``None`` for both otherwise."""
@@ -186,7 +191,8 @@ class Index:
 
     def search(self, queries: str | list[str], k: int = 10, *, task_type: str | None = None,
                exact: bool | None = None, one_per_unit: bool = True, tests: str = "auto",
-               context_weight: float = CONTEXT_WEIGHT, by: str = "unit") -> SearchResult | list[SearchResult]:
+               context_weight: float = CONTEXT_WEIGHT, lexical_weight: float = LEXICAL_WEIGHT,
+               lexical_min_words: int = LEXICAL_MIN_WORDS, by: str = "unit") -> SearchResult | list[SearchResult]:
         """The ``k`` best chunks (or files) of each query, best first: a :class:`SearchResult` (a list of hits) for
         one query string, a list of them for a list of queries.
 
@@ -213,6 +219,13 @@ class Index:
             How much of the enclosing unit's similarity (a method's class, a function's module-level code)
             goes into a hit's score (:mod:`st_jce.search.context`); 0: by the chunk's similarity alone.
             Corpus records have no context.
+        lexical_weight : float
+            How much of a chunk's BM25 score for the query's identifiers and words (divided by the best chunk's:
+            :mod:`st_jce.search.lexical`) goes into its relevance, read from the whole query, however long; 0:
+            the embeddings alone. A search with lexical scores ranks every row (brute force).
+        lexical_min_words : int
+            Lexical scores count for queries of at least this many words (split at white space): bug reports,
+            tracebacks, pasted code; a short question is ranked by the embeddings alone (0: every query).
         by : {"unit", "file"}
             ``"unit"``: :class:`Hit` results; ``"file"``: the ``k`` files holding the best units, each scored by its
             best unit and listing its best ones (:class:`~st_jce.search.by_file.FileHit`), the units ranked as
@@ -221,15 +234,18 @@ class Index:
         Raises
         ------
         ValueError
-            If ``k`` is not a positive integer, ``context_weight`` is negative or ``by`` is neither.
+            If ``k`` is not a positive integer, a weight or ``lexical_min_words`` is negative or ``by`` is
+            neither.
         IndexMismatchError
             If the query model's prefixes, dimension or embeddings do not match the index's.
         """
-        _check_arguments(k, context_weight, by)  # before the model loads
+        _check_arguments(k, context_weight, by, lexical_weight, lexical_min_words)  # before the model loads
         texts = [queries] if isinstance(queries, str) else list(queries)
         embeddings, lengths = self.embed_queries(texts, task_type)
+        lexical = [self._lexical_scores(text, lexical_weight, lexical_min_words) for text in texts]
         results = self._hits_per_query(embeddings, k, exact, one_per_unit,
-                                       [resolve_tests_mode(tests, text) for text in texts], context_weight, by)
+                                       [resolve_tests_mode(tests, text) for text in texts], context_weight, by,
+                                       lexical, lexical_weight)
         results = [SearchResult(found, length) for found, length in zip(results, lengths)]
         return results[0] if isinstance(queries, str) else results
 
@@ -250,32 +266,53 @@ class Index:
 
     def search_embeddings(self, embeddings: np.ndarray, k: int = 10, *, exact: bool | None = None,
                           one_per_unit: bool = True, tests: str = "ranked",
-                          context_weight: float = CONTEXT_WEIGHT, by: str = "unit") -> list[list[Hit]] | list[list[FileHit]]:
+                          context_weight: float = CONTEXT_WEIGHT, by: str = "unit", query_texts: list[str] | None = None,
+                          lexical_weight: float = LEXICAL_WEIGHT,
+                          lexical_min_words: int = LEXICAL_MIN_WORDS) -> list[list[Hit]] | list[list[FileHit]]:
         """Search with query embeddings already made (unit length, the index's dimension, float32); ``tests``
-        and ``by`` as in :meth:`search`, where ``"auto"``, having no query text to read, means ``"last"``."""
-        _check_arguments(k, context_weight, by)
-        return self._hits_per_query(embeddings, k, exact, one_per_unit, [resolve_tests_mode(tests)] * len(embeddings),
-                                    context_weight, by)
+        and ``by`` as in :meth:`search`; with ``query_texts`` (one per embedding), lexical scores weigh in as
+        ``lexical_weight`` and ``lexical_min_words`` say, and ``tests="auto"`` reads them (without, ``"auto"``
+        means ``"last"``)."""
+        _check_arguments(k, context_weight, by, lexical_weight, lexical_min_words)
+        texts = list(query_texts) if query_texts is not None else [None] * len(embeddings)
+        if len(texts) != len(embeddings):
+            raise ValueError(f"{len(texts)} query texts for {len(embeddings)} embeddings: pass one text per embedding.")
+        lexical = [self._lexical_scores(text, lexical_weight, lexical_min_words) for text in texts]
+        return self._hits_per_query(embeddings, k, exact, one_per_unit,
+                                    [resolve_tests_mode(tests, text) for text in texts],
+                                    context_weight, by, lexical, lexical_weight)
+
+    def _lexical_scores(self, text: str | None, weight: float, min_words: int) -> np.ndarray | None:
+        """The normalized BM25 score of every row for ``text`` (``None`` at weight 0, without a text or for one of
+        fewer than ``min_words`` words); the scorer is built over the index's chunks (path, name, text) on first
+        use."""
+        if not weight or text is None or len(text.split()) < min_words or not len(self):
+            return None
+        if self._lexical is None:
+            self._lexical = LexicalScorer([f"{path} {name}\n{text}" for path, name, text in
+                                           zip(self.chunks["path"], self.chunks["name"], self.chunks["text"])])
+        return self._lexical.normalized_scores(text)
 
     def _hits_per_query(self, embeddings: np.ndarray, k: int, exact: bool | None, one_per_unit: bool,
-                        tests_modes: list[str], context_weight: float, by: str) -> list[list[Hit]] | list[list[FileHit]]:
+                        tests_modes: list[str], context_weight: float, by: str, lexical: list[np.ndarray | None],
+                        lexical_weight: float) -> list[list[Hit]] | list[list[FileHit]]:
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.ndim != 2 or embeddings.shape[1] != self.settings["dim"]:
             raise ValueError(f"Query embeddings of shape {embeddings.shape}: the index holds "
                              f"{self.settings['dim']}-dimensional vectors; pass (queries, {self.settings['dim']}).")
         best = self._best_hits if by == "unit" else self._best_files
-        return [best(embedding[None], k, exact, one_per_unit, mode, context_weight)
-                for embedding, mode in zip(embeddings, tests_modes)]
+        return [best(embedding[None], k, exact, one_per_unit, mode, context_weight, Lexical(scores, lexical_weight))
+                for embedding, mode, scores in zip(embeddings, tests_modes, lexical)]
 
     def _best_files(self, embedding: np.ndarray, k: int, exact: bool | None, one_per_unit: bool,
-                    tests: str, context_weight: float) -> list[FileHit]:
+                    tests: str, context_weight: float, lexical: Lexical) -> list[FileHit]:
         """The ``k`` best files, from the ranked units (:func:`rank_files`): deeper (doubling) until the first ``k``
         files are known, each with its best units (as many as it has, up to :data:`UNITS_PER_FILE`), or every
         unit is ranked."""
         units_per_path = self._count_units_per_path(one_per_unit)
         depth = k * UNITS_PER_FILE
         while True:
-            hits = self._best_hits(embedding, depth, exact, one_per_unit, tests, context_weight)
+            hits = self._best_hits(embedding, depth, exact, one_per_unit, tests, context_weight, lexical)
             files = rank_files(hits, k)
             complete = all(len(file.units) == min(UNITS_PER_FILE, units_per_path[file.path]) for file in files)
             if len(hits) < depth or (len(files) == k and complete):
@@ -290,12 +327,13 @@ class Index:
         return self._units_per_path[one_per_unit]
 
     def _best_hits(self, embedding: np.ndarray, k: int, exact: bool | None, one_per_unit: bool,
-                   tests: str, context_weight: float) -> list[Hit]:
+                   tests: str, context_weight: float, lexical: Lexical) -> list[Hit]:
         if not len(self):  # a tree of empty files, say: no vectors to score
             return []
         weight = context_weight if self.contexts.has_contexts else 0.0
         depth = k * WINDOWS_PER_UNIT if one_per_unit else k
-        while not exact and self._approximate is not None and depth < len(self) * APPROXIMATE_DEPTH_LIMIT:
+        while (not exact and self._approximate is not None and lexical.scores is None
+               and depth < len(self) * APPROXIMATE_DEPTH_LIMIT):
             rows, similarity = self.top_k(embedding, depth, exact=False)
             found = rows[0] >= 0
             rows, similarity = rows[0][found], similarity[0][found]
@@ -307,15 +345,18 @@ class Index:
                 rows, similarity = rows[first], similarity[first]
             context = self._context_similarity(rows, weight, lambda members: exact_scores(
                 embedding, self.vectors[members], self.settings["precision"], self.ranges)[0])
-            hits, settled = self._ranked_hits(rows, similarity, context, weight, k, tests, unseen_best)
+            hits, settled = self._ranked_hits(rows, similarity, similarity, context, weight, k, tests, unseen_best,
+                                              lexical)
             if settled >= k or unseen_best == -np.inf:
                 return hits[:k]
             depth *= 2  # many windows of few units (or many tests) at the top: look deeper
-        # Brute force: every row's similarity at once, the best window of every unit, their contexts.
+        # Brute force: every row's relevance at once, the best window of every unit, their contexts.
         every_similarity = exact_scores(embedding, self.vectors, self.settings["precision"], self.ranges)[0]
-        rows = self.contexts.best_windows(every_similarity) if one_per_unit else np.arange(len(self))
-        context = self._context_similarity(rows, weight, every_similarity.__getitem__)
-        return self._ranked_hits(rows, every_similarity[rows], context, weight, k, tests, -np.inf)[0][:k]
+        relevance = lexical.added_to(every_similarity)
+        rows = self.contexts.best_windows(relevance) if one_per_unit else np.arange(len(self))
+        context = self._context_similarity(rows, weight, relevance.__getitem__)
+        return self._ranked_hits(rows, relevance[rows], every_similarity[rows], context, weight, k, tests, -np.inf,
+                                 lexical)[0][:k]
 
     def _context_similarity(self, rows: np.ndarray, weight: float, similarity_of) -> np.ndarray:
         """The context similarity of ``rows`` (:meth:`UnitContexts.context_similarity`), zeros at weight 0."""
@@ -323,18 +364,18 @@ class Index:
             return np.zeros(len(rows), dtype=np.float32)
         return self.contexts.context_similarity(rows, similarity_of)
 
-    def _ranked_hits(self, rows: np.ndarray, similarity: np.ndarray, context: np.ndarray, weight: float, k: int,
-                     tests: str, unseen_best: float) -> tuple[list[Hit], int]:
+    def _ranked_hits(self, rows: np.ndarray, relevance: np.ndarray, similarity: np.ndarray, context: np.ndarray,
+                     weight: float, k: int, tests: str, unseen_best: float, lexical: Lexical) -> tuple[list[Hit], int]:
         """Hits of the candidate ``rows`` best first by score, those of them certain of their place (scoring
         above ``unseen_best``), and how many of them are settled (:func:`order_hits`). Hits are made for the
         first candidates only, more while too few are settled: a brute-force ranking holds every unit."""
-        scores = similarity + weight * context
+        scores = relevance + weight * context
         taken = k * WINDOWS_PER_UNIT
         while True:
             order = top_k_order(scores[None], rows[None], min(taken, len(rows)))[0] if len(rows) else rows
             certain = order[scores[order] > unseen_best]
-            hits, settled = order_hits([self._hit(rows[i], scores[i], similarity[i], context[i]) for i in certain],
-                                       tests)
+            hits, settled = order_hits([self._hit(rows[i], scores[i], similarity[i], context[i], lexical.of(rows[i]))
+                                        for i in certain], tests)
             if settled >= k or len(certain) < taken:
                 return hits, settled
             taken *= 2
@@ -355,16 +396,37 @@ class Index:
             self._checked_task_types[key] = check_query_model(self.settings, self.model, task_type)
         return self._checked_task_types[key]
 
-    def _hit(self, row: int, score: float, similarity: float, context_similarity: float) -> Hit:
+    def _hit(self, row: int, score: float, similarity: float, context_similarity: float, lexical: float) -> Hit:
         fields = {column: self.chunks[column][row] for column in CHUNK_FIELDS}
         return Hit(score=float(score), similarity=float(similarity), context_similarity=float(context_similarity),
-                   **fields)
+                   lexical=float(lexical), **fields)
 
 
-def _check_arguments(k: int, context_weight: float, by: str) -> None:
+@dataclass(frozen=True)
+class Lexical:
+    """One query's lexical scores over every row (normalized BM25; ``None``: not searched lexically) and their
+    weight in a row's relevance."""
+
+    scores: np.ndarray | None
+    weight: float
+
+    def added_to(self, similarity: np.ndarray) -> np.ndarray:
+        """Every row's relevance: its similarity plus the weighted lexical score."""
+        return similarity if self.scores is None else similarity + np.float32(self.weight) * self.scores
+
+    def of(self, row: int) -> float:
+        return 0.0 if self.scores is None else float(self.scores[row])
+
+
+def _check_arguments(k: int, context_weight: float, by: str, lexical_weight: float, lexical_min_words: int) -> None:
     if not (isinstance(k, numbers.Integral) and k >= 1):
         raise ValueError(f"k={k!r}: ask for at least one hit (an integer k >= 1).")
     if not context_weight >= 0:
         raise ValueError(f"context_weight={context_weight!r}: use a weight >= 0 (0 ranks by similarity alone).")
+    if not lexical_weight >= 0:
+        raise ValueError(f"lexical_weight={lexical_weight!r}: use a weight >= 0 (0 ranks by the embeddings alone).")
+    if not (isinstance(lexical_min_words, numbers.Integral) and lexical_min_words >= 0):
+        raise ValueError(f"lexical_min_words={lexical_min_words!r}: use an integer >= 0 (0: every query is also "
+                         "scored lexically).")
     if by not in SEARCH_BY:
         raise ValueError(f"by={by!r}: use one of {list(SEARCH_BY)} (search results as units or as files).")

@@ -157,10 +157,9 @@ class CodeSearch:
         encoded once)."""
         index = self._searchable(path)
         embeddings, _ = index.embed_queries([query], task_type)
-        tests = resolve_tests_mode("auto", query)
         asked = k
         while True:
-            [hits] = index.search_embeddings(embeddings, k=asked, tests=tests)
+            [hits] = index.search_embeddings(embeddings, k=asked, tests="auto", query_texts=[query])
             kept = [hit for hit in hits if path_glob is None or fnmatch.fnmatchcase(hit.path, path_glob)]
             if len(kept) >= k or len(hits) < asked:
                 return kept[:k]

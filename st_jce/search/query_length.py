@@ -14,7 +14,7 @@ Examples
 True
 >>> print(length.message())  # doctest: +NORMALIZE_WHITESPACE
 The query is 700 tokens long with its prefix, more than the model's max_seq_length of 512: only its first 512 tokens
-are searched, the first 61 of its 2900 characters (up to '...th KeyError when the config has no model'). Shorten it to
+are embedded, the first 61 of its 2900 characters (up to '...th KeyError when the config has no model'). Shorten it to
 what matters (the title, the error line), or use a model with a longer max_seq_length.
 """
 
@@ -60,7 +60,7 @@ class QueryLength:
             kept = (f", the first {len(self.kept_text)} of its {self.query_characters} characters "
                     f"(up to '{'...' if len(self.kept_text) > len(tail) else ''}{tail}')")
         return (f"The query is {self.tokens} tokens long with its prefix, more than the model's max_seq_length of "
-                f"{self.limit}: only its first {self.limit} tokens are searched{kept}. Shorten it to what matters "
+                f"{self.limit}: only its first {self.limit} tokens are embedded{kept}. Shorten it to what matters "
                 "(the title, the error line), or use a model with a longer max_seq_length.")
 
 

@@ -20,6 +20,12 @@ TESTS_MODES = ("auto", "last", "exclude", "ranked")  # where hits from test file
 # A hit's score adds this share of its enclosing unit's similarity (st_jce.search.context; chosen on this
 # repository's questions under three seeds' models: docs/search.md).
 CONTEXT_WEIGHT = 0.5
+# A chunk's relevance adds this share of its normalized BM25 score for the query (st_jce.search.lexical), for
+# queries of at least LEXICAL_MIN_WORDS words: a bug report's identifiers are what its embedding dilutes, while a
+# short question is what the embedding models are trained on and its few words' BM25 ranked worse (both chosen on
+# the repository-search development set and this repository's questions: docs/search.md).
+LEXICAL_WEIGHT = 0.3
+LEXICAL_MIN_WORDS = 32
 # st-jce index --watch: changes are gathered until the tree has been quiet this long, then indexed at once.
 WATCH_DEBOUNCE_MS = 300
 MCP_TRANSPORTS = ("stdio", "streamable-http")  # st-jce mcp: to an agent that starts it, or over HTTP

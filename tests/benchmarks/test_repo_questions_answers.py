@@ -44,7 +44,7 @@ def test_every_answer_names_one_unit_of_this_repository(repo_questions):
 
 def test_the_questions_own_file_is_passed_over(repo_questions, tmp_path):
     class Ranked:  # an index whose search returns fixed hits, best first
-        def search(self, question, k, context_weight):
+        def search(self, question, k, context_weight, lexical_weight):
             return [Hit("q", this_file, this_file, "benchmarks.repo_questions", "module", 1, 9, question, 0.9, 0.9),
                     Hit("f", "pkg/a.py", "pkg/a.py", "answer", "function", 3, 4, "def answer(): ...", 0.5, 0.5)]
 

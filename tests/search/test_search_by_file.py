@@ -112,4 +112,4 @@ def test_cli_by_file_json_carries_path_score_and_units(file_index, capsys):
                                                                            for file in expected]
     assert set(printed[0]) == {"path", "score", "units"}
     assert set(printed[0]["units"][0]) == {"id", "name", "kind", "start_line", "end_line", "score", "similarity",
-                                           "context_similarity"}
+                                           "context_similarity", "lexical"}

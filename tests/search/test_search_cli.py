@@ -41,7 +41,7 @@ def test_search_json_is_the_hits(cli_index, capsys):
     expected = Index(cli_index).search("read rows from a csv file", k=3)
     assert [hit["id"] for hit in hits] == [hit.id for hit in expected]
     assert set(hits[0]) == {"id", "path", "name", "kind", "start_line", "end_line", "score", "similarity",
-                            "context_similarity", "text"}
+                            "context_similarity", "lexical", "text"}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
